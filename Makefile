@@ -1,0 +1,18 @@
+# Everything a fresh machine needs is installed by these targets (uv, the Python env, node packages).
+UV := python3 -m uv
+
+.PHONY: example test setup bench
+
+setup:
+	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@$(UV) sync --frozen --quiet
+	@if [ -f tests/js/package.json ]; then cd tests/js && npm ci --silent --no-audit --no-fund; fi
+
+example: setup
+	@$(UV) run python -m functions
+
+test: setup
+	@$(UV) run pytest -q
+
+bench: setup
+	@$(UV) run python -m bench.runtime

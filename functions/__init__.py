@@ -1,0 +1,1 @@
+"""The example application's functions, written with the official StateFun Python SDK."""

@@ -1,0 +1,95 @@
+"""The `baton` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+import click
+
+from baton.module import ModuleError, load_module, validate_application
+
+
+def _use_uvloop() -> None:
+    try:
+        import uvloop
+    except ImportError:  # uvloop is optional (e.g. Windows)
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+def cli(verbose: int) -> None:
+    """baton: run Apache Flink StateFun applications in one Python process."""
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@cli.command()
+@click.argument("module", default="module.yaml", type=click.Path(dir_okay=True, path_type=Path))
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Keep state in this directory (SQLite); without it state lives in memory.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface for the ingress, egress and admin servers.")
+@click.option("--admin-port", default=8081, show_default=True, type=int,
+              help="Port of the admin HTTP API (0 picks a free port).")
+def run(module: Path, data_dir: Path | None, host: str, admin_port: int) -> None:
+    """Run the application described by MODULE (a module.yaml, or a directory holding one).
+
+    \b
+    Examples:
+      baton run                        # ./module.yaml, state in memory
+      baton run app/module.yaml --data-dir .baton
+      curl localhost:8081/metrics      # counters per function type
+    """
+    path = module / "module.yaml" if module.is_dir() else module
+    try:
+        spec = load_module(path)
+        validate_application(spec)
+    except ModuleError as error:
+        raise click.ClickException(str(error)) from None
+    except FileNotFoundError:
+        raise click.ClickException(
+            f"{path}: no such file; pass the path of your module.yaml (baton run path/to/module.yaml)"
+        ) from None
+    _use_uvloop()
+    asyncio.run(_run(spec, data_dir, host, admin_port))
+
+
+async def _run(spec, data_dir: Path | None, host: str, admin_port: int) -> None:
+    from baton.runtime import Runtime
+    from baton.runtime.store import MemoryStore
+
+    store = MemoryStore()
+    if data_dir is not None:
+        click.echo(f"warning: --data-dir {data_dir}: the durable store is not built yet; state stays in memory", err=True)
+    runtime = Runtime(spec, store, host=host, admin_port=admin_port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        listeners = await runtime.start()
+    except OSError as error:
+        await runtime.stop()
+        raise click.ClickException(f"cannot listen: {error}") from None
+    click.echo(f"baton: {len(spec.endpoints)} endpoint(s) from {', '.join(spec.files)}")
+    for listener in listeners:
+        click.echo(f"  {listener.component:<40} {listener.url}")
+    sys.stdout.flush()
+    await stop.wait()
+    click.echo("baton: stopping")
+    await runtime.stop()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,299 @@
+"""Typed specs for everything a StateFun 3.3 module.yaml can declare.
+
+The loader (`baton.module.loader`) builds these from YAML; the runtime only ever sees these objects.
+Defaults follow the StateFun 3.3 *code* (statefun-reference §1), not its docs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import Enum
+from typing import Literal, Union
+
+
+@dataclass(frozen=True, slots=True)
+class SourceLocation:
+    """Where a spec came from: file and 1-based line, for error messages."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class TypeName:
+    """A StateFun typename `<namespace>/<name>` (the namespace may be empty, as in Java)."""
+
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    @classmethod
+    def parse(cls, text: str) -> TypeName:
+        """Parse like Java `String.split("/")`: exactly two parts, trailing empty parts dropped."""
+        parts = text.split("/")
+        while parts and parts[-1] == "":
+            parts.pop()
+        if len(parts) != 2:
+            raise ValueError(
+                f"Invalid type name string: {text!r}. Must be of format <namespace>/<name>."
+            )
+        return cls(parts[0], parts[1])
+
+
+@dataclass(frozen=True, slots=True)
+class TargetFunctions:
+    """The `functions:` pattern of an endpoint: one exact type, or every type of a namespace."""
+
+    namespace: str
+    name: str | None  # None means the wildcard `<namespace>/*`
+
+    @property
+    def is_wildcard(self) -> bool:
+        return self.name is None
+
+    def matches(self, function_type: TypeName) -> bool:
+        if self.name is None:
+            return function_type.namespace == self.namespace
+        return function_type.namespace == self.namespace and function_type.name == self.name
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.name if self.name is not None else '*'}"
+
+
+# --- transports ---------------------------------------------------------------------------
+
+
+class RetryPolicy(str, Enum):
+    """Which failed attempts a transport retries (statefun-reference §3.6)."""
+
+    # OkHttp: IO errors, 408, 409, 420, 429, 499 and 5xx; any other status fails at once.
+    OKHTTP = "okhttp"
+    # Async/Netty: any attempt failure, including every non-2xx status and a wrong content type.
+    ASYNC = "async"
+
+
+@dataclass(frozen=True, slots=True)
+class OkHttpTransportSpec:
+    """`io.statefun.transports.v1/okhttp` (the only transport of v1 endpoints)."""
+
+    call: timedelta = timedelta(minutes=1)
+    connect: timedelta = timedelta(seconds=10)
+    read: timedelta = timedelta(seconds=10)
+    write: timedelta = timedelta(seconds=10)
+    type: Literal["io.statefun.transports.v1/okhttp"] = "io.statefun.transports.v1/okhttp"
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy.OKHTTP
+
+
+@dataclass(frozen=True, slots=True)
+class AsyncTransportSpec:
+    """`io.statefun.transports.v1/async` (Netty), the default of v2 endpoints."""
+
+    call: timedelta = timedelta(minutes=2)
+    connect: timedelta = timedelta(seconds=20)
+    pool_ttl: timedelta = timedelta(seconds=15)
+    pool_size: int = 1024
+    payload_max_bytes: int = 32 * 1024 * 1024
+    trust_cacerts: str | None = None
+    client_cert: str | None = None
+    client_key: str | None = None
+    client_key_password: str | None = None
+    type: Literal["io.statefun.transports.v1/async"] = "io.statefun.transports.v1/async"
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy.ASYNC
+
+
+TransportSpec = Union[OkHttpTransportSpec, AsyncTransportSpec]
+
+
+# --- endpoints ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HttpEndpointSpec:
+    """`io.statefun.endpoints.v1/http` or `io.statefun.endpoints.v2/http`."""
+
+    functions: TargetFunctions
+    url_path_template: str
+    max_num_batch_requests: int = 1000  # <= 0 disables the batch limit
+    transport: TransportSpec = field(default_factory=AsyncTransportSpec)
+    kind: str = "io.statefun.endpoints.v2/http"
+    source: SourceLocation | None = None
+
+    def url_for(self, function_type: TypeName) -> str:
+        """The URL for a function type: every `{function.name}` replaced by its name, nothing else."""
+        return self.url_path_template.replace("{function.name}", function_type.name)
+
+
+# --- ingresses and egresses ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaTopicRoute:
+    topic: str
+    value_type: TypeName
+    targets: tuple[TypeName, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaIngressSpec:
+    """`io.statefun.kafka.v1/ingress`."""
+
+    id: TypeName
+    address: str
+    consumer_group_id: str
+    topics: tuple[KafkaTopicRoute, ...]
+    auto_offset_reset_position: Literal["earliest", "latest"] = "latest"
+    startup_position: Literal["group-offsets", "earliest", "latest", "specific-offsets", "date"] = (
+        "latest"
+    )
+    startup_specific_offsets: dict[str, int] = field(default_factory=dict)  # "topic/partition" → offset
+    startup_date: str | None = None
+    properties: dict[str, str] = field(default_factory=dict)
+    kind: str = "io.statefun.kafka.v1/ingress"
+    source: SourceLocation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaEgressSpec:
+    """`io.statefun.kafka.v1/egress`."""
+
+    id: TypeName
+    address: str
+    delivery_semantic: Literal["at-least-once", "exactly-once", "none"] = "at-least-once"
+    transaction_timeout: timedelta | None = None
+    properties: dict[str, str] = field(default_factory=dict)
+    kind: str = "io.statefun.kafka.v1/egress"
+    source: SourceLocation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AwsRegion:
+    type: Literal["default", "specific", "custom-endpoint"] = "default"
+    id: str | None = None
+    endpoint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AwsCredentials:
+    type: Literal["default", "basic", "profile"] = "default"
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+    profile_name: str | None = None
+    profile_path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KinesisStreamRoute:
+    stream: str
+    value_type: TypeName
+    targets: tuple[TypeName, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class KinesisIngressSpec:
+    """`io.statefun.kinesis.v1/ingress`."""
+
+    id: TypeName
+    streams: tuple[KinesisStreamRoute, ...]
+    aws_region: AwsRegion = field(default_factory=AwsRegion)
+    aws_credentials: AwsCredentials = field(default_factory=AwsCredentials)
+    startup_position: Literal["earliest", "latest", "date"] = "latest"
+    startup_date: str | None = None
+    client_config_properties: dict[str, str] = field(default_factory=dict)
+    kind: str = "io.statefun.kinesis.v1/ingress"
+    source: SourceLocation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KinesisEgressSpec:
+    """`io.statefun.kinesis.v1/egress`."""
+
+    id: TypeName
+    aws_region: AwsRegion = field(default_factory=AwsRegion)
+    aws_credentials: AwsCredentials = field(default_factory=AwsCredentials)
+    max_outstanding_records: int = 1000
+    client_config_properties: dict[str, str] = field(default_factory=dict)
+    kind: str = "io.statefun.kinesis.v1/egress"
+    source: SourceLocation | None = None
+
+
+PLAYGROUND_INGRESS_ID = TypeName("io.statefun.playground", "ingress")
+PLAYGROUND_EGRESS_ID = TypeName("io.statefun.playground", "egress")
+PLAYGROUND_EGRESS_RECORD_TYPE = "io.statefun.playground/EgressRecord"
+KAFKA_PRODUCER_RECORD_TYPE = "type.googleapis.com/io.statefun.sdk.egress.KafkaProducerRecord"
+KINESIS_EGRESS_RECORD_TYPE = "type.googleapis.com/io.statefun.sdk.egress.KinesisEgressRecord"
+
+
+@dataclass(frozen=True, slots=True)
+class PlaygroundIngressSpec:
+    """`io.statefun.playground.v1/ingress`: HTTP `/<namespace>/<type>/<id>` → a message."""
+
+    port: int
+    id: TypeName = PLAYGROUND_INGRESS_ID
+    kind: str = "io.statefun.playground.v1/ingress"
+    source: SourceLocation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlaygroundEgressSpec:
+    """`io.statefun.playground.v1/egress`: topics read with `GET /<topic>`."""
+
+    port: int
+    topics: tuple[str, ...]
+    id: TypeName = PLAYGROUND_EGRESS_ID
+    kind: str = "io.statefun.playground.v1/egress"
+    source: SourceLocation | None = None
+
+
+IngressSpec = Union[KafkaIngressSpec, KinesisIngressSpec, PlaygroundIngressSpec]
+EgressSpec = Union[KafkaEgressSpec, KinesisEgressSpec, PlaygroundEgressSpec]
+
+
+# --- the whole module ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionDocument:
+    """A baton-only document (e.g. `baton.workflows.v1/workflow`), kept raw for its own loader."""
+
+    kind: TypeName
+    spec: object
+    source: SourceLocation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleSpec:
+    """Everything loaded from one or more module.yaml files."""
+
+    endpoints: tuple[HttpEndpointSpec, ...] = ()
+    ingresses: tuple[IngressSpec, ...] = ()
+    egresses: tuple[EgressSpec, ...] = ()
+    extensions: tuple[ExtensionDocument, ...] = ()
+    files: tuple[str, ...] = ()
+
+    def endpoint_for(self, function_type: TypeName) -> HttpEndpointSpec | None:
+        """The endpoint serving a function type: an exact binding wins over a namespace wildcard."""
+        wildcard = None
+        for endpoint in self.endpoints:
+            if endpoint.functions.matches(function_type):
+                if not endpoint.functions.is_wildcard:
+                    return endpoint
+                wildcard = endpoint
+        return wildcard
+
+    def egress(self, egress_id: TypeName) -> EgressSpec | None:
+        return next((e for e in self.egresses if e.id == egress_id), None)
+
+    def ingress(self, ingress_id: TypeName) -> IngressSpec | None:
+        return next((i for i in self.ingresses if i.id == ingress_id), None)

@@ -1,0 +1,323 @@
+"""The dispatcher: per-address mailboxes, one invocation batch in flight per address.
+
+Messages to one address are sent in arrival order; what arrives while a batch is in flight goes
+in the next batch (up to the endpoint's `maxNumBatchRequests`). A reply's effects are checked
+first and then applied all at once, in StateFun's order: messages, delayed messages, egress,
+state. Where StateFun would fail the whole job, the dispatcher parks just that address, with
+its messages intact, and everything else keeps flowing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from statefun.request_reply_pb2 import FromFunction, TypedValue
+
+from baton.module.specs import HttpEndpointSpec, ModuleSpec, TypeName
+from baton.runtime.address import Address
+from baton.runtime.egress import EgressRejected, EgressRouter
+from baton.runtime.invoker import AddressFailure, InvocationResponse, Invoker
+from baton.runtime.messages import DelayedMessage, EgressRecord, Message
+from baton.runtime.metrics import Metrics
+from baton.runtime.state_registry import StateRegistry
+from baton.runtime.store import DeadLetter, Store, StoredValue
+from baton.runtime.timers import Timers
+
+log = logging.getLogger(__name__)
+
+_MODIFY = FromFunction.PersistedValueMutation.MODIFY
+_DELETE = FromFunction.PersistedValueMutation.DELETE
+
+
+def _value(typed: TypedValue) -> bytes | None:
+    return typed.value if typed.has_value or typed.value else None
+
+
+class Dispatcher:
+    """Routes messages into mailboxes and drives one batch at a time per address."""
+
+    def __init__(
+        self,
+        module: ModuleSpec,
+        store: Store,
+        invoker: Invoker,
+        registry: StateRegistry,
+        egress: EgressRouter,
+        metrics: Metrics,
+        *,
+        max_queued: int = 100_000,
+    ) -> None:
+        self._module = module
+        self._store = store
+        self._invoker = invoker
+        self._registry = registry
+        self._egress = egress
+        self._metrics = metrics
+        self.timers = Timers(store, self.deliver)
+        self._endpoints: dict[TypeName, HttpEndpointSpec | None] = {}
+        self._inflight: set[Address] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._queued = 0
+        self._max_queued = max_queued
+        self._blocked: set[Address] = set()
+        self._capacity = asyncio.Event()
+        self._capacity.set()
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    # --- routing ---------------------------------------------------------------------------
+
+    def endpoint(self, function_type: TypeName) -> HttpEndpointSpec | None:
+        """The endpoint of a function type (exact binding before wildcard), cached."""
+        try:
+            return self._endpoints[function_type]
+        except KeyError:
+            endpoint = self._endpoints[function_type] = self._module.endpoint_for(function_type)
+            return endpoint
+
+    async def ingest(self, message: Message) -> None:
+        """Accept a message from an ingress, waiting while the runtime is saturated."""
+        if not self._capacity.is_set():
+            await self._capacity.wait()
+        self.deliver(message)
+
+    def deliver(self, message: Message) -> None:
+        """Queue a message for its target and start a batch if the address is idle."""
+        address = message.target
+        self._store.append(message)
+        self._queued += 1
+        self._metrics.of(address.function_type).messages_in += 1
+        if address in self._inflight:
+            endpoint = self.endpoint(address.function_type)
+            limit = endpoint.max_num_batch_requests if endpoint else 0
+            if 0 < limit <= self._store.backlog(address):
+                self._blocked.add(address)
+                self._capacity.clear()
+        elif address not in self._store.parked():
+            self._start(address)
+        if self._queued >= self._max_queued:
+            self._capacity.clear()
+
+    def resume_mailboxes(self) -> None:
+        """Start every non-empty, non-parked mailbox (after a restart)."""
+        parked = self._store.parked()
+        for address in self._store.busy_addresses():
+            self._queued += self._store.backlog(address)
+            if address not in parked and address not in self._inflight:
+                self._start(address)
+
+    def _start(self, address: Address) -> None:
+        endpoint = self.endpoint(address.function_type)
+        if endpoint is None:
+            self.park(
+                address,
+                f"no endpoint serves function type {address.function_type}; "
+                "add an io.statefun.endpoints.v2/http document whose `functions` matches it",
+            )
+            return
+        self._inflight.add(address)
+        self._idle.clear()
+        task = asyncio.get_running_loop().create_task(self._drive(address, endpoint))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _drive(self, address: Address, endpoint: HttpEndpointSpec) -> None:
+        limit = endpoint.max_num_batch_requests
+        metrics = self._metrics.of(address.function_type)
+        try:
+            while address not in self._store.parked():
+                batch = self._store.head(address, limit)
+                if not batch:
+                    break
+                started = time.perf_counter()
+                try:
+                    response = await self._invoker.invoke(address, endpoint, batch)
+                    self._apply(address, response)
+                except AddressFailure as failure:
+                    self.park(address, str(failure))
+                    break
+                self._store.drop_head(address, len(batch))
+                self._queued -= len(batch)
+                metrics.batches += 1
+                metrics.latency_ms_total += (time.perf_counter() - started) * 1000
+                if address in self._blocked and self._store.backlog(address) < limit:
+                    self._blocked.discard(address)
+                self._update_capacity()
+        except Exception:  # a bug must not wedge the address silently
+            log.exception("unexpected error driving %s", address)
+            self.park(address, "internal error in baton (see the log); resume to retry")
+        finally:
+            self._inflight.discard(address)
+            if not self._inflight:
+                self._idle.set()
+
+    def _update_capacity(self) -> None:
+        if not self._blocked and self._queued < self._max_queued:
+            self._capacity.set()
+
+    # --- applying a reply ------------------------------------------------------------------
+
+    def _apply(self, address: Address, response: InvocationResponse) -> None:
+        """Check every effect of a reply, then apply them all (no await: atomic per epoch)."""
+        now = time.time()
+        records = self._check_egress(response)
+        self._check_delayed(address, response)
+        mutations = self._check_mutations(address, response, now)
+        metrics = self._metrics.of(address.function_type)
+
+        for outgoing in response.outgoing_messages:
+            t = outgoing.target
+            self.deliver(
+                Message(
+                    Address(t.namespace, t.type, t.id),
+                    address,
+                    outgoing.argument.typename,
+                    _value(outgoing.argument),
+                )
+            )
+        metrics.out_local += len(response.outgoing_messages)
+        for delayed in response.delayed_invocations:
+            if delayed.is_cancellation_request:
+                self.timers.cancel(address.id, delayed.cancellation_token)
+                continue
+            t = delayed.target
+            message = Message(
+                Address(t.namespace, t.type, t.id),
+                address,
+                delayed.argument.typename,
+                _value(delayed.argument),
+            )
+            self.timers.schedule(
+                DelayedMessage(now + delayed.delay_in_ms / 1000.0, message, delayed.cancellation_token)
+            )
+            metrics.delayed += 1
+        for record in records:
+            self._egress.publish(record)
+        metrics.out_egress += len(records)
+        for name, value in mutations:
+            self._store.put_state(address, name, value)
+
+    def _check_egress(self, response: InvocationResponse) -> list[EgressRecord]:
+        try:
+            return [
+                self._egress.check(
+                    f"{e.egress_namespace}/{e.egress_type}", e.argument.typename, _value(e.argument)
+                )
+                for e in response.outgoing_egresses
+            ]
+        except EgressRejected as error:
+            raise AddressFailure(str(error)) from None
+
+    def _check_delayed(self, address: Address, response: InvocationResponse) -> None:
+        pending: dict[str, bool] = {}  # token → pending after the entries seen so far
+        for delayed in response.delayed_invocations:
+            token = delayed.cancellation_token
+            if delayed.is_cancellation_request:
+                if not token:
+                    raise AddressFailure(
+                        "the function asked to cancel a delayed message without a cancellation token"
+                    )
+                pending[token] = False
+                continue
+            if delayed.delay_in_ms < 0:
+                raise AddressFailure(
+                    f"the function scheduled a delayed message with a negative delay "
+                    f"({delayed.delay_in_ms} ms)"
+                )
+            if token:
+                is_pending = pending.get(token)
+                if is_pending is None:
+                    is_pending = self._store.delayed_by_token(address.id, token) is not None
+                if is_pending:
+                    raise AddressFailure(
+                        f"a delayed message with cancellation token {token!r} is already pending "
+                        f"for id {address.id!r}; tokens must be unique until delivered or cancelled"
+                    )
+                pending[token] = True
+
+    def _check_mutations(
+        self, address: Address, response: InvocationResponse, now: float
+    ) -> list[tuple[str, StoredValue | None]]:
+        specs = self._registry.specs(address.function_type)
+        checked: list[tuple[str, StoredValue | None]] = []
+        for mutation in response.state_mutations:
+            spec = specs.get(mutation.state_name)
+            if spec is None:
+                raise AddressFailure(
+                    f"the function changed state {mutation.state_name!r}, which it never declared; "
+                    "declare it with a ValueSpec in the SDK"
+                )
+            if mutation.mutation_type == _DELETE:
+                checked.append((spec.name, None))
+            elif mutation.mutation_type == _MODIFY:
+                typename = mutation.state_value.typename
+                if typename != spec.typename:
+                    raise AddressFailure(
+                        f"state {spec.name!r} is declared as {spec.typename!r} but the function "
+                        f"wrote a {typename!r}"
+                    )
+                ttl = spec.ttl_seconds
+                checked.append(
+                    (spec.name, StoredValue(typename, mutation.state_value.value, now + ttl if ttl else None))
+                )
+            else:
+                raise AddressFailure(f"unknown state mutation type {mutation.mutation_type}")
+        return checked
+
+    # --- parking and operators -------------------------------------------------------------
+
+    def park(self, address: Address, reason: str) -> None:
+        """Stop invoking an address, keeping its messages, and say why."""
+        self._store.park(address, reason)
+        self._metrics.of(address.function_type).parked += 1
+        self._blocked.discard(address)
+        self._update_capacity()
+        log.warning("parked %s: %s (messages kept: %d)", address, reason, self._store.backlog(address))
+
+    def resume(self, address: Address) -> bool:
+        """Unpark an address and invoke it again; False if it was not parked."""
+        if address not in self._store.parked():
+            return False
+        self._store.unpark(address)
+        if self._store.backlog(address) and address not in self._inflight:
+            self._start(address)
+        return True
+
+    def dead_letter_head(self, address: Address) -> Message | None:
+        """Move a parked address's first message to the dead letters, then resume it."""
+        parked = self._store.parked().get(address)
+        if parked is None or address in self._inflight:
+            return None
+        dropped = self._store.drop_head(address, 1)
+        if not dropped:
+            return None
+        self._queued -= 1
+        self._store.add_dead_letter(DeadLetter(dropped[0], parked.reason))
+        self.resume(address)
+        return dropped[0]
+
+    # --- observation -----------------------------------------------------------------------
+
+    @property
+    def queued(self) -> int:
+        return self._queued
+
+    @property
+    def inflight(self) -> int:
+        return len(self._inflight)
+
+    def is_idle(self) -> bool:
+        return not self._inflight
+
+    async def wait_idle(self) -> None:
+        """Wait until no batch is in flight (timers may still be pending)."""
+        while self._inflight:
+            await self._idle.wait()
+
+    async def stop(self) -> None:
+        await self.timers.stop()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -1,0 +1,127 @@
+"""Egress: check each record against its declared egress, then put it in the outbox.
+
+Records leave the outbox through readers (the playground egress's `GET /<topic>`, `baton egress`)
+or publishers (Kafka, Kinesis); a record is removed only once it has been taken.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from google.protobuf.message import DecodeError
+from statefun.kafka_egress_pb2 import KafkaProducerRecord
+from statefun.kinesis_egress_pb2 import KinesisEgressRecord
+
+from baton.module.specs import (
+    KAFKA_PRODUCER_RECORD_TYPE,
+    KINESIS_EGRESS_RECORD_TYPE,
+    PLAYGROUND_EGRESS_RECORD_TYPE,
+    EgressSpec,
+    KafkaEgressSpec,
+    KinesisEgressSpec,
+    ModuleSpec,
+    PlaygroundEgressSpec,
+)
+from baton.runtime.messages import EgressRecord
+from baton.runtime.store import Store
+
+
+class EgressRejected(Exception):
+    """A function sent a record that its egress cannot take."""
+
+
+class EgressRouter:
+    """Validates records for the module's egresses and keeps them in the store's outbox."""
+
+    def __init__(self, module: ModuleSpec, store: Store) -> None:
+        self._egresses: dict[str, EgressSpec] = {str(e.id): e for e in module.egresses}
+        self._store = store
+        self._arrivals: dict[tuple[str, str], asyncio.Event] = {}
+
+    @property
+    def egresses(self) -> dict[str, EgressSpec]:
+        return self._egresses
+
+    def check(self, egress: str, typename: str, value: bytes | None) -> EgressRecord:
+        """Turn a function's egress message into a record, or raise EgressRejected."""
+        spec = self._egresses.get(egress)
+        if spec is None:
+            declared = ", ".join(sorted(self._egresses)) or "none"
+            raise EgressRejected(
+                f"sent to undeclared egress {egress!r} (declared: {declared}); "
+                "declare it in module.yaml"
+            )
+        data = value or b""
+        if isinstance(spec, PlaygroundEgressSpec):
+            return EgressRecord(egress, typename, value, _playground_topic(spec, typename, data))
+        if isinstance(spec, KafkaEgressSpec):
+            record = _parse(KafkaProducerRecord, KAFKA_PRODUCER_RECORD_TYPE, egress, typename, data)
+            return EgressRecord(egress, typename, value, record.topic)
+        if isinstance(spec, KinesisEgressSpec):
+            record = _parse(KinesisEgressRecord, KINESIS_EGRESS_RECORD_TYPE, egress, typename, data)
+            return EgressRecord(egress, typename, value, record.stream)
+        raise EgressRejected(f"egress {egress!r} of kind {spec.kind} cannot take records")
+
+    def publish(self, record: EgressRecord) -> None:
+        """Put a checked record in the outbox and wake readers waiting on its topic."""
+        self._store.publish(record)
+        event = self._arrivals.get((record.egress, record.topic))
+        if event is not None:
+            event.set()
+
+    def take(self, egress: str, topic: str) -> EgressRecord | None:
+        return self._store.take(egress, topic)
+
+    async def take_waiting(self, egress: str, topic: str, timeout: float) -> EgressRecord | None:
+        """Take a record, waiting up to `timeout` seconds for one to arrive."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            record = self._store.take(egress, topic)
+            remaining = deadline - loop.time()
+            if record is not None or remaining <= 0:
+                return record
+            event = self._arrivals.setdefault((egress, topic), asyncio.Event())
+            event.clear()
+            try:
+                await asyncio.wait_for(event.wait(), remaining)
+            except asyncio.TimeoutError:
+                pass
+
+
+def _playground_topic(spec: PlaygroundEgressSpec, typename: str, data: bytes) -> str:
+    if typename != PLAYGROUND_EGRESS_RECORD_TYPE:
+        raise EgressRejected(
+            f"the playground egress takes only {PLAYGROUND_EGRESS_RECORD_TYPE!r} records, "
+            f"got {typename!r}"
+        )
+    try:
+        body = json.loads(data)
+        topic, payload = body["topic"], body["payload"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise EgressRejected(
+            f'a playground egress record must be JSON {{"topic": ..., "payload": ...}}: {error}'
+        ) from None
+    if not isinstance(topic, str) or not isinstance(payload, str):
+        raise EgressRejected("a playground egress record's topic and payload must be strings")
+    if topic not in spec.topics:
+        raise EgressRejected(
+            f"topic {topic!r} is not declared for the playground egress "
+            f"(declared: {', '.join(spec.topics)})"
+        )
+    return topic
+
+
+def _parse(cls, expected: str, egress: str, typename: str, data: bytes):
+    if typename != expected:
+        raise EgressRejected(f"egress {egress!r} expects only {expected!r} records, got {typename!r}")
+    try:
+        return cls.FromString(data)
+    except DecodeError as error:
+        raise EgressRejected(f"malformed {cls.__name__} for egress {egress!r}: {error}") from None
+
+
+def playground_payload(record: EgressRecord) -> bytes:
+    """The payload string a playground reader gets for a record (UTF-8)."""
+    return json.loads(record.value or b"{}")["payload"].encode()

@@ -1,0 +1,42 @@
+"""What flows through the runtime: messages, delayed messages and egress records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from baton.runtime.address import Address
+
+
+@dataclass(slots=True)
+class Message:
+    """A message to one address; `value is None` is StateFun's `has_value=false`."""
+
+    target: Address
+    caller: Address | None
+    typename: str
+    value: bytes | None
+
+
+@dataclass(slots=True)
+class DelayedMessage:
+    """A message held back until `fire_at` (epoch seconds); cancellable by `token` from `sender.id`."""
+
+    fire_at: float
+    message: Message
+    token: str = ""
+    seq: int = 0  # assigned by the store; breaks ties between equal fire times
+
+    @property
+    def scope(self) -> str:
+        """Tokens are scoped by the sender's id only, as in StateFun (its key is `address.id`)."""
+        return self.message.caller.id if self.message.caller else ""
+
+
+@dataclass(slots=True)
+class EgressRecord:
+    """One record for an egress, as the function sent it (typename and bytes unchanged)."""
+
+    egress: str  # `namespace/type` of the egress id
+    typename: str
+    value: bytes | None
+    topic: str = ""  # the playground topic or Kafka/Kinesis destination, when known

@@ -1,0 +1,108 @@
+"""The playground ingress and egress (`io.statefun.playground.v1/*`) as aiohttp apps.
+
+The contract is the playground image's (statefun-reference §1.11), with real status codes:
+2xx when accepted, 4xx with a plain-text reason otherwise, 404 for an empty topic.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from baton.module.specs import PLAYGROUND_EGRESS_ID, PlaygroundEgressSpec, TypeName
+from baton.runtime.address import Address
+from baton.runtime.dispatcher import Dispatcher
+from baton.runtime.egress import EgressRouter, playground_payload
+from baton.runtime.messages import Message
+
+DEFAULT_TYPENAME = "io.statefun.types/string"
+_VND = "application/vnd."
+MAX_BODY = 32 * 1024 * 1024
+
+
+class BadRequest(Exception):
+    """An ingress request that cannot become a message; the text says why."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+def typename_from_content_type(values: list[str]) -> str:
+    """The first `application/vnd.<ns>/<name>` content type gives the typename; else string."""
+    for value in values:
+        if value.startswith(_VND):
+            typename = value[len(_VND) :].split(";", 1)[0].strip()
+            try:
+                parsed = TypeName.parse(typename)
+            except ValueError:
+                parsed = None
+            if parsed is None or not parsed.namespace or not parsed.name:
+                raise BadRequest(
+                    415,
+                    f"Content-Type {value!r} does not name a type: use "
+                    "'application/vnd.<namespace>/<name>', e.g. application/vnd.example/GreetRequest",
+                )
+            return typename
+    return DEFAULT_TYPENAME
+
+
+async def message_from_request(
+    request: web.Request, dispatcher: Dispatcher, address: Address
+) -> Message:
+    """Build an ingress message (no caller) after checking the target has an endpoint."""
+    if dispatcher.endpoint(address.function_type) is None:
+        raise BadRequest(
+            404, f"no endpoint serves function type {address.function_type}; check module.yaml"
+        )
+    typename = typename_from_content_type(request.headers.getall("Content-Type", []))
+    return Message(address, None, typename, await request.read())
+
+
+def ingress_app(dispatcher: Dispatcher) -> web.Application:
+    """`ANY /<namespace>/<type>/<id>` with the body as the message value."""
+
+    async def accept(request: web.Request) -> web.Response:
+        info = request.match_info
+        address = Address(info["namespace"], info["type"], info["id"])
+        try:
+            message = await message_from_request(request, dispatcher, address)
+        except BadRequest as error:
+            return web.Response(status=error.status, text=str(error))
+        await dispatcher.ingest(message)
+        return web.Response(status=202)
+
+    async def bad_path(request: web.Request) -> web.Response:
+        return web.Response(
+            status=400,
+            text=f"Invalid URL {request.path!r}. Please specify '/namespace/function_type/function_id'",
+        )
+
+    app = web.Application(client_max_size=MAX_BODY)
+    app.router.add_route("*", "/{namespace}/{type}/{id}", accept)
+    app.router.add_route("*", "/{tail:.*}", bad_path)
+    return app
+
+
+def egress_app(spec: PlaygroundEgressSpec, egress: EgressRouter) -> web.Application:
+    """`GET /<topic>` takes one record; `?wait=SECONDS` (a baton addition) waits for one."""
+    egress_id = str(PLAYGROUND_EGRESS_ID)
+
+    async def take(request: web.Request) -> web.Response:
+        topic = request.match_info["topic"]
+        if topic not in spec.topics:
+            return web.Response(
+                status=400,
+                text=f"unknown topic {topic!r}; declared topics: {', '.join(spec.topics)}",
+            )
+        try:
+            wait = float(request.query.get("wait", "0"))
+        except ValueError:
+            return web.Response(status=400, text="wait must be a number of seconds")
+        record = await egress.take_waiting(egress_id, topic, min(wait, 60.0))
+        if record is None:
+            return web.Response(status=404)
+        return web.Response(body=playground_payload(record), content_type="text/plain")
+
+    app = web.Application()
+    app.router.add_get("/{topic}", take)
+    return app

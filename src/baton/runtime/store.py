@@ -1,0 +1,245 @@
+"""The store: state values, mailboxes, delayed messages, parked addresses, egress outbox.
+
+The dispatcher works against this interface only. `MemoryStore` keeps everything in dicts; the
+durable store (SQLite, committed in epochs) records the same operations and persists them. That
+is why every change goes through a method here rather than through a shared mutable object.
+"""
+
+from __future__ import annotations
+
+import abc
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from baton.runtime.address import Address
+from baton.runtime.messages import DelayedMessage, EgressRecord, Message
+
+
+@dataclass(slots=True)
+class StoredValue:
+    """One state value: the registered typename, the raw bytes, and when it expires (epoch s)."""
+
+    typename: str
+    value: bytes
+    expires_at: float | None = None
+
+    def expired(self, now: float) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
+
+
+@dataclass(slots=True)
+class Parked:
+    """Why an address stopped being invoked, and since when."""
+
+    reason: str
+    since: float = field(default_factory=time.time)
+
+
+@dataclass(slots=True)
+class DeadLetter:
+    """A message taken out of a mailbox by an operator, with the reason its address was parked."""
+
+    message: Message
+    reason: str
+    at: float = field(default_factory=time.time)
+
+
+class Store(abc.ABC):
+    """Everything the runtime must not lose."""
+
+    # --- state ---
+    @abc.abstractmethod
+    def states(self, address: Address) -> dict[str, StoredValue]:
+        """The address's state values by name (read-only view)."""
+
+    @abc.abstractmethod
+    def put_state(self, address: Address, name: str, value: StoredValue | None) -> None:
+        """Set (or, with None, delete) one state value."""
+
+    # --- mailboxes ---
+    @abc.abstractmethod
+    def append(self, message: Message) -> None:
+        """Queue a message at the end of its target's mailbox."""
+
+    @abc.abstractmethod
+    def head(self, address: Address, limit: int) -> list[Message]:
+        """Up to `limit` messages from the front of a mailbox (limit <= 0: all)."""
+
+    @abc.abstractmethod
+    def drop_head(self, address: Address, count: int) -> list[Message]:
+        """Remove and return the first `count` messages of a mailbox."""
+
+    @abc.abstractmethod
+    def backlog(self, address: Address) -> int:
+        """How many messages wait in (or are in flight from) a mailbox."""
+
+    @abc.abstractmethod
+    def busy_addresses(self) -> Iterable[Address]:
+        """Addresses with a non-empty mailbox (what to resume after a restart)."""
+
+    # --- delayed messages ---
+    @abc.abstractmethod
+    def add_delayed(self, delayed: DelayedMessage) -> None:
+        """Keep a delayed message until it fires or is cancelled."""
+
+    @abc.abstractmethod
+    def remove_delayed(self, delayed: DelayedMessage) -> None:
+        """Forget a delayed message (fired or cancelled)."""
+
+    @abc.abstractmethod
+    def delayed_by_token(self, scope: str, token: str) -> DelayedMessage | None:
+        """The pending delayed message with this token in this scope (the sender's id)."""
+
+    @abc.abstractmethod
+    def all_delayed(self) -> Iterator[DelayedMessage]:
+        """Every pending delayed message."""
+
+    # --- parked addresses and dead letters ---
+    @abc.abstractmethod
+    def park(self, address: Address, reason: str) -> None: ...
+
+    @abc.abstractmethod
+    def unpark(self, address: Address) -> None: ...
+
+    @abc.abstractmethod
+    def parked(self) -> dict[Address, Parked]: ...
+
+    @abc.abstractmethod
+    def add_dead_letter(self, letter: DeadLetter) -> None: ...
+
+    @abc.abstractmethod
+    def dead_letters(self) -> list[DeadLetter]: ...
+
+    # --- egress outbox ---
+    @abc.abstractmethod
+    def publish(self, record: EgressRecord) -> None:
+        """Put an egress record in the outbox of its egress and topic."""
+
+    @abc.abstractmethod
+    def take(self, egress: str, topic: str) -> EgressRecord | None:
+        """Remove and return the oldest outbox record of an egress topic."""
+
+    @abc.abstractmethod
+    def outbox_size(self, egress: str, topic: str) -> int: ...
+
+    # --- durability ---
+    async def commit(self) -> None:
+        """Make every change so far durable (a no-op for memory)."""
+
+    def close(self) -> None:
+        """Release files and locks."""
+
+
+class MemoryStore(Store):
+    """The in-memory store: fast, and gone when the process ends."""
+
+    def __init__(self) -> None:
+        self._states: dict[Address, dict[str, StoredValue]] = {}
+        self._mailboxes: dict[Address, deque[Message]] = {}
+        self._delayed: dict[int, DelayedMessage] = {}
+        self._tokens: dict[tuple[str, str], DelayedMessage] = {}
+        self._next_seq = 0
+        self._parked: dict[Address, Parked] = {}
+        self._dead_letters: list[DeadLetter] = []
+        self._outbox: dict[tuple[str, str], deque[EgressRecord]] = {}
+
+    def states(self, address: Address) -> dict[str, StoredValue]:
+        return self._states.get(address, _EMPTY)
+
+    def put_state(self, address: Address, name: str, value: StoredValue | None) -> None:
+        if value is None:
+            values = self._states.get(address)
+            if values is not None:
+                values.pop(name, None)
+                if not values:
+                    del self._states[address]
+        else:
+            self._states.setdefault(address, {})[name] = value
+
+    def state_count(self) -> int:
+        return len(self._states)
+
+    def append(self, message: Message) -> None:
+        box = self._mailboxes.get(message.target)
+        if box is None:
+            box = self._mailboxes[message.target] = deque()
+        box.append(message)
+
+    def head(self, address: Address, limit: int) -> list[Message]:
+        box = self._mailboxes.get(address)
+        if not box:
+            return []
+        if limit <= 0 or limit >= len(box):
+            return list(box)
+        return [box[i] for i in range(limit)]
+
+    def drop_head(self, address: Address, count: int) -> list[Message]:
+        box = self._mailboxes.get(address)
+        if not box:
+            return []
+        dropped = [box.popleft() for _ in range(min(count, len(box)))]
+        if not box:
+            del self._mailboxes[address]
+        return dropped
+
+    def backlog(self, address: Address) -> int:
+        box = self._mailboxes.get(address)
+        return len(box) if box else 0
+
+    def busy_addresses(self) -> Iterable[Address]:
+        return list(self._mailboxes)
+
+    def add_delayed(self, delayed: DelayedMessage) -> None:
+        self._next_seq += 1
+        delayed.seq = self._next_seq
+        self._delayed[delayed.seq] = delayed
+        if delayed.token:
+            self._tokens[(delayed.scope, delayed.token)] = delayed
+
+    def remove_delayed(self, delayed: DelayedMessage) -> None:
+        self._delayed.pop(delayed.seq, None)
+        if delayed.token:
+            key = (delayed.scope, delayed.token)
+            if self._tokens.get(key) is delayed:
+                del self._tokens[key]
+
+    def delayed_by_token(self, scope: str, token: str) -> DelayedMessage | None:
+        return self._tokens.get((scope, token))
+
+    def all_delayed(self) -> Iterator[DelayedMessage]:
+        return iter(list(self._delayed.values()))
+
+    def park(self, address: Address, reason: str) -> None:
+        self._parked[address] = Parked(reason)
+
+    def unpark(self, address: Address) -> None:
+        self._parked.pop(address, None)
+
+    def parked(self) -> dict[Address, Parked]:
+        return self._parked
+
+    def add_dead_letter(self, letter: DeadLetter) -> None:
+        self._dead_letters.append(letter)
+
+    def dead_letters(self) -> list[DeadLetter]:
+        return self._dead_letters
+
+    def publish(self, record: EgressRecord) -> None:
+        key = (record.egress, record.topic)
+        box = self._outbox.get(key)
+        if box is None:
+            box = self._outbox[key] = deque()
+        box.append(record)
+
+    def take(self, egress: str, topic: str) -> EgressRecord | None:
+        box = self._outbox.get((egress, topic))
+        return box.popleft() if box else None
+
+    def outbox_size(self, egress: str, topic: str) -> int:
+        box = self._outbox.get((egress, topic))
+        return len(box) if box else 0
+
+
+_EMPTY: dict[str, StoredValue] = {}

@@ -1,0 +1,121 @@
+"""HTTP transport: POST a ToFunction, get a FromFunction, retrying inside the call budget.
+
+Retry rules follow the endpoint's transport (statefun-reference §3.6): OkHttp retries IO errors
+and 408/409/420/429/499/5xx only; the async transport retries every failed attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+import aiohttp
+
+from baton.module.specs import AsyncTransportSpec, OkHttpTransportSpec, RetryPolicy, TransportSpec
+
+log = logging.getLogger(__name__)
+
+CONTENT_TYPE = "application/octet-stream"
+_OKHTTP_RETRIED = {408, 409, 420, 429, 499}
+_MAX_BACKOFF_S = 5.0  # StateFun only caps by the budget; a cap keeps a recovering function snappy
+
+
+class TransportError(Exception):
+    """A call failed for good: the budget is spent or the failure is not retriable."""
+
+
+class HttpTransport:
+    """Keep-alive connection pools per transport spec, and the retry loop."""
+
+    def __init__(self) -> None:
+        self._sessions: dict[TransportSpec, aiohttp.ClientSession] = {}
+
+    def _session(self, spec: TransportSpec) -> aiohttp.ClientSession:
+        session = self._sessions.get(spec)
+        if session is None:
+            if isinstance(spec, AsyncTransportSpec):
+                connector = aiohttp.TCPConnector(
+                    limit=spec.pool_size,
+                    keepalive_timeout=spec.pool_ttl.total_seconds() or None,
+                )
+            else:
+                connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=60)
+            session = self._sessions[spec] = aiohttp.ClientSession(
+                connector=connector,
+                headers={"Content-Type": CONTENT_TYPE, "Accept": CONTENT_TYPE},
+                skip_auto_headers=("User-Agent",),
+            )
+        return session
+
+    async def close(self) -> None:
+        for session in self._sessions.values():
+            await session.close()
+        self._sessions.clear()
+
+    async def call(
+        self,
+        url: str,
+        spec: TransportSpec,
+        body: bytes,
+        on_failed_attempt: Callable[[str], None] | None = None,
+    ) -> bytes:
+        """POST `body` to `url`; return the body of the first good response."""
+        loop = asyncio.get_running_loop()
+        budget = spec.call.total_seconds()
+        deadline = loop.time() + budget
+        connect = spec.connect.total_seconds()
+        session = self._session(spec)
+        okhttp = spec.retry_policy is RetryPolicy.OKHTTP
+        base = 0.010 if okhttp else 0.002
+        max_bytes = spec.payload_max_bytes if isinstance(spec, AsyncTransportSpec) else None
+        attempt = 0
+        while True:
+            remaining = deadline - loop.time()
+            timeout = aiohttp.ClientTimeout(total=max(remaining, 0.01), sock_connect=connect)
+            try:
+                async with session.post(url, data=body, timeout=timeout) as response:
+                    status = response.status
+                    payload = await response.read()
+                    content_type = response.headers.get("Content-Type", "")
+                why = _judge(status, content_type, payload, okhttp, max_bytes)
+                if why is None:
+                    return payload
+                if okhttp and not _okhttp_retries(status):
+                    raise TransportError(why)
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
+                why = f"{type(error).__name__}: {error}".rstrip(": ")
+            attempt += 1
+            if on_failed_attempt is not None:
+                on_failed_attempt(why)
+            delay = min(base * (2**attempt), _MAX_BACKOFF_S)
+            remaining = deadline - loop.time()
+            if remaining <= 0.001:
+                raise TransportError(
+                    f"gave up after {attempt} attempt(s) within the call timeout of "
+                    f"{budget:g}s; last error: {why}"
+                )
+            log.info("call to %s failed (%s); retrying in %.3fs", url, why, delay)
+            await asyncio.sleep(min(delay, remaining))
+
+
+def _okhttp_retries(status: int) -> bool:
+    return status in _OKHTTP_RETRIED or status >= 500
+
+
+def _judge(
+    status: int, content_type: str, payload: bytes, okhttp: bool, max_bytes: int | None
+) -> str | None:
+    """None for a good response, else why it is not."""
+    if not 200 <= status < 300:
+        snippet = payload[:200].decode("utf-8", "replace").strip()
+        return f"HTTP {status}" + (f": {snippet}" if snippet else "")
+    matches = content_type == CONTENT_TYPE if okhttp else content_type.lower() == CONTENT_TYPE
+    if not matches:
+        return f"wrong content type {content_type!r}; a function must reply {CONTENT_TYPE!r}"
+    if max_bytes is not None and len(payload) > max_bytes:
+        return f"response of {len(payload)} bytes exceeds payload_max_bytes={max_bytes}"
+    return None
+
+
+__all__ = ["HttpTransport", "TransportError", "OkHttpTransportSpec", "AsyncTransportSpec"]

@@ -1,0 +1,34 @@
+"""Serve official-SDK functions over HTTP with aiohttp."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from statefun import RequestReplyHandler, StatefulFunctions
+
+log = logging.getLogger(__name__)
+
+CONTENT_TYPE = "application/octet-stream"
+
+
+def function_app(
+    functions: StatefulFunctions, path: str = "/statefun", max_body: int = 32 * 1024 * 1024
+) -> web.Application:
+    """An aiohttp app answering StateFun invocation batches on `path`.
+
+    The body cap is 32 MiB (aiohttp's default 1 MiB would reject batches that carry large state).
+    """
+    handler = RequestReplyHandler(functions)
+
+    async def invoke(request: web.Request) -> web.Response:
+        try:
+            reply = await handler.handle_async(await request.read())
+        except Exception as error:  # the runtime retries the batch; say why in the log and body
+            log.exception("function failed on %s", request.path)
+            return web.Response(status=500, text=f"{type(error).__name__}: {error}")
+        return web.Response(body=reply, content_type=CONTENT_TYPE)
+
+    app = web.Application(client_max_size=max_body)
+    app.router.add_post(path, invoke)
+    return app
