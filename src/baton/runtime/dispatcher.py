@@ -77,11 +77,13 @@ class Dispatcher:
             endpoint = self._endpoints[function_type] = self._module.endpoint_for(function_type)
             return endpoint
 
-    async def ingest(self, message: Message) -> None:
-        """Accept a message from an ingress, waiting while the runtime is saturated."""
-        if not self._capacity.is_set():
-            await self._capacity.wait()
-        self.deliver(message)
+    async def ingest(self, *messages: Message) -> None:
+        """Accept messages from an ingress: wait while saturated; return once they are durable."""
+        for message in messages:
+            if not self._capacity.is_set():
+                await self._capacity.wait()
+            self.deliver(message)
+        await self._store.durable()
 
     def deliver(self, message: Message) -> None:
         """Queue a message for its target and start a batch if the address is idle."""

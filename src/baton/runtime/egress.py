@@ -38,6 +38,7 @@ class EgressRouter:
         self._egresses: dict[str, EgressSpec] = {str(e.id): e for e in module.egresses}
         self._store = store
         self._arrivals: dict[tuple[str, str], asyncio.Event] = {}
+        store.on_released = self._wake_readers
 
     @property
     def egresses(self) -> dict[str, EgressSpec]:
@@ -64,8 +65,10 @@ class EgressRouter:
         raise EgressRejected(f"egress {egress!r} of kind {spec.kind} cannot take records")
 
     def publish(self, record: EgressRecord) -> None:
-        """Put a checked record in the outbox and wake readers waiting on its topic."""
+        """Put a checked record in the outbox (readable once the store releases it)."""
         self._store.publish(record)
+
+    def _wake_readers(self, record: EgressRecord) -> None:
         event = self._arrivals.get((record.egress, record.topic))
         if event is not None:
             event.set()

@@ -15,6 +15,7 @@ class Message:
     caller: Address | None
     typename: str
     value: bytes | None
+    seq: int = 0  # position in the durable mailbox (assigned by the store)
 
 
 @dataclass(slots=True)
@@ -40,3 +41,4 @@ class EgressRecord:
     typename: str
     value: bytes | None
     topic: str = ""  # the playground topic or Kafka/Kinesis destination, when known
+    seq: int = 0  # position in the durable outbox (assigned by the store)

@@ -63,6 +63,7 @@ class Runtime:
     async def start(self) -> list[Listener]:
         """Start timers, resume stored mailboxes and open every listening component."""
         self.started_at = time.time()
+        await self.store.start()
         self.dispatcher.timers.start()
         self.dispatcher.resume_mailboxes()
         for ingress in self.module.ingresses:
@@ -90,9 +91,9 @@ class Runtime:
         """The URL of the first listener whose name starts with the prefix (e.g. 'admin')."""
         return next(l.url for l in self.listeners if l.component.startswith(component_prefix))
 
-    async def ingest(self, message: Message) -> None:
-        """Accept a message as an ingress would (waits while saturated)."""
-        await self.dispatcher.ingest(message)
+    async def ingest(self, *messages: Message) -> None:
+        """Accept messages as an ingress would: waits while saturated, returns once durable."""
+        await self.dispatcher.ingest(*messages)
 
     async def stop(self) -> None:
         """Close listeners first (no new input), then stop batches, transport and store."""

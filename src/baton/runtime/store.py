@@ -10,7 +10,7 @@ from __future__ import annotations
 import abc
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from baton.runtime.address import Address
@@ -48,6 +48,11 @@ class DeadLetter:
 
 class Store(abc.ABC):
     """Everything the runtime must not lose."""
+
+    # Called when an egress record becomes readable (for a durable store: once committed).
+    on_released: Callable[[EgressRecord], None] | None = None
+    # The last durability failure (e.g. a full disk), until the store works again.
+    error: str | None = None
 
     # --- state ---
     @abc.abstractmethod
@@ -125,8 +130,14 @@ class Store(abc.ABC):
     def outbox_size(self, egress: str, topic: str) -> int: ...
 
     # --- durability ---
+    async def start(self) -> None:
+        """Begin background work (a durable store starts committing epochs)."""
+
     async def commit(self) -> None:
         """Make every change so far durable (a no-op for memory)."""
+
+    async def durable(self) -> None:
+        """Return once every change made so far is durable (at once for memory)."""
 
     def close(self) -> None:
         """Release files and locks."""
@@ -232,6 +243,8 @@ class MemoryStore(Store):
         if box is None:
             box = self._outbox[key] = deque()
         box.append(record)
+        if self.on_released is not None:
+            self.on_released(record)
 
     def take(self, egress: str, topic: str) -> EgressRecord | None:
         box = self._outbox.get((egress, topic))

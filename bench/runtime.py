@@ -1,0 +1,161 @@
+"""Runtime throughput, latency and CPU per message for a counter function.
+
+Run: `make bench` (or `uv run python -m bench.runtime [--messages N]`). The SDK function server
+runs in its own process on the same machine; messages enter through the runtime's ingest API.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+import psutil
+
+from baton.module.specs import HttpEndpointSpec, ModuleSpec, TargetFunctions
+from baton.runtime import Address, Message, Runtime
+from baton.runtime.store import Store
+from statefun import IntType
+
+COUNTER = "bench/counter"
+
+
+@dataclass
+class Figures:
+    name: str
+    messages: int
+    seconds: float
+    cpu_s: float
+
+    @property
+    def rate(self) -> float:
+        return self.messages / self.seconds
+
+    def line(self) -> str:
+        return (
+            f"{self.name:<34} {self.rate:>10,.0f} msg/s   "
+            f"{self.cpu_s / self.messages * 1e6:>7.1f} µs CPU/msg (runtime + function)"
+        )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def _start_server() -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "bench.counter_server", "--port", str(port)])
+    url = f"http://127.0.0.1:{port}/statefun"
+    deadline = time.monotonic() + 20
+    while True:  # wait until the server accepts connections
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            return proc, url
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("the function server did not start") from None
+            await asyncio.sleep(0.05)
+
+
+def module_for(url: str) -> ModuleSpec:
+    return ModuleSpec(endpoints=(HttpEndpointSpec(TargetFunctions("bench", None), url),))
+
+
+def _cpu(processes: list[psutil.Process]) -> float:
+    return sum(p.cpu_times().user + p.cpu_times().system for p in processes)
+
+
+async def _flood(runtime: Runtime, ids: list[str], messages: int) -> float:
+    value = IntType.serializer().serialize(1)
+    started = time.perf_counter()
+    for i in range(messages):
+        await runtime.ingest(Message(Address("bench", "counter", ids[i % len(ids)]), None, IntType.typename, value))
+    while runtime.dispatcher.queued or not runtime.dispatcher.is_idle():
+        await runtime.dispatcher.wait_idle()
+        await asyncio.sleep(0)
+    return time.perf_counter() - started
+
+
+async def _latencies(runtime: Runtime, count: int) -> list[float]:
+    value = IntType.serializer().serialize(1)
+    samples = []
+    for i in range(count):
+        started = time.perf_counter()
+        await runtime.ingest(Message(Address("bench", "counter", f"lat{i % 100}"), None, IntType.typename, value))
+        await runtime.dispatcher.wait_idle()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def _count(runtime: Runtime, ids: list[str]) -> int:
+    total = 0
+    for i in ids:
+        stored = runtime.store.states(Address("bench", "counter", i)).get("count")
+        total += IntType.serializer().deserialize(stored.value) if stored else 0
+    return total
+
+
+async def run_suite(store_factory, label: str, messages: int) -> list[str]:
+    """Run every scenario against a fresh runtime built on `store_factory()`; return lines."""
+    server, url = await _start_server()
+    processes = [psutil.Process(), psutil.Process(server.pid)]
+    lines = []
+    try:
+        runtime = Runtime(module_for(url), store_factory(), admin_port=None)
+        await runtime.start()
+        await _flood(runtime, ["warmup"], 100)  # registers the state spec, warms pools
+
+        for name, ids in [
+            (f"{label}: 1,000 ids", [str(i) for i in range(1000)]),
+            (f"{label}: 1 hot id", ["hot"]),
+        ]:
+            cpu = _cpu(processes)
+            seconds = await _flood(runtime, ids, messages)
+            figures = Figures(name, messages, seconds, _cpu(processes) - cpu)
+            assert _count(runtime, ids) == messages, "lost or duplicated increments"
+            lines.append(figures.line())
+
+        samples = await _latencies(runtime, 2000)
+        q = statistics.quantiles(samples, n=100)
+        lines.append(
+            f"{label + ': latency, 1 msg at a time':<34} p50 {q[49]:.3f} ms   p99 {q[98]:.3f} ms"
+        )
+        await runtime.stop()
+    finally:
+        server.terminate()
+        server.wait()
+    return lines
+
+
+async def main_async(messages: int) -> None:
+    from baton.runtime.store import MemoryStore
+
+    print(f"baton runtime benchmark: counter function, {messages:,} messages per scenario, "
+          f"{psutil.cpu_count()} cores")
+    for line in await run_suite(MemoryStore, "memory", messages):
+        print(line, flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--messages", type=int, default=50_000)
+    args = parser.parse_args()
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    asyncio.run(main_async(args.messages))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,460 @@
+"""The durable store: one SQLite file (WAL), committed in epochs, like a Flink checkpoint.
+
+Work happens in memory (this class *is* a MemoryStore); every change is also written to a
+journal. Every few milliseconds the journal of the epoch is swapped out and written in one
+transaction on a worker thread, while the next epoch accumulates. A message appended and
+consumed inside one epoch never touches the disk. Ingress waits for `durable()` before it
+acknowledges; egress records become readable only once their epoch is committed.
+
+State values are read through: they are loaded from the file the first time an address is
+touched, so a restart does not read every entity. Schema: see `SCHEMA` below (and the README).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import logging
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from baton.runtime.address import Address
+from baton.runtime.messages import DelayedMessage, EgressRecord, Message
+from baton.runtime.store import DeadLetter, MemoryStore, Parked, StoredValue
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+DB_NAME = "baton.db"
+LOCK_NAME = "baton.lock"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS state (      -- one row per state value of an address
+    address    TEXT NOT NULL,           -- namespace/type/id
+    name       TEXT NOT NULL,           -- the ValueSpec name
+    typename   TEXT NOT NULL,           -- e.g. io.statefun.types/int
+    value      BLOB NOT NULL,           -- the raw bytes the function wrote
+    expires_at REAL,                    -- epoch seconds, NULL = no TTL
+    PRIMARY KEY (address, name)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS mailbox (    -- messages accepted but not yet applied, FIFO by seq
+    seq      INTEGER PRIMARY KEY,
+    address  TEXT NOT NULL,
+    caller   TEXT,                      -- NULL for ingress messages
+    typename TEXT NOT NULL,
+    value    BLOB                       -- NULL = has_value false
+);
+CREATE TABLE IF NOT EXISTS delayed (    -- delayed messages not yet fired or cancelled
+    seq      INTEGER PRIMARY KEY,
+    fire_at  REAL NOT NULL,             -- epoch seconds
+    address  TEXT NOT NULL,
+    caller   TEXT,
+    typename TEXT NOT NULL,
+    value    BLOB,
+    token    TEXT NOT NULL DEFAULT ''   -- cancellation token, scoped by the caller's id
+);
+CREATE TABLE IF NOT EXISTS parked (     -- addresses that stopped being invoked, and why
+    address TEXT PRIMARY KEY,
+    reason  TEXT NOT NULL,
+    since   REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    address  TEXT NOT NULL,
+    caller   TEXT,
+    typename TEXT NOT NULL,
+    value    BLOB,
+    reason   TEXT NOT NULL,
+    at       REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outbox (     -- egress records not yet taken by a reader/publisher
+    seq      INTEGER PRIMARY KEY,
+    egress   TEXT NOT NULL,             -- egress id namespace/type
+    topic    TEXT NOT NULL,
+    typename TEXT NOT NULL,
+    value    BLOB
+);
+"""
+
+
+class StoreError(Exception):
+    """The data directory cannot be used; the message says why and what to do."""
+
+
+@dataclass
+class _Journal:
+    """Every change of one epoch, in the form the SQL writes need."""
+
+    states: dict[tuple[Address, str], StoredValue | None] = field(default_factory=dict)
+    mail_in: dict[int, Message] = field(default_factory=dict)
+    mail_out: list[int] = field(default_factory=list)
+    delayed_in: dict[int, DelayedMessage] = field(default_factory=dict)
+    delayed_out: list[int] = field(default_factory=list)
+    parked: dict[Address, Parked | None] = field(default_factory=dict)
+    dead_letters: list[DeadLetter] = field(default_factory=list)
+    outbox_in: dict[int, EgressRecord] = field(default_factory=dict)
+    outbox_out: list[int] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.states or self.mail_in or self.mail_out or self.delayed_in or self.delayed_out
+            or self.parked or self.dead_letters or self.outbox_in or self.outbox_out
+        )
+
+
+def _addr(text: str | None) -> Address | None:
+    return Address.parse(text) if text else None
+
+
+class SqliteStore(MemoryStore):
+    """A MemoryStore whose every change is committed to `<data_dir>/baton.db` in epochs."""
+
+    def __init__(self, data_dir: str | os.PathLike[str], *, epoch_ms: float = 5.0) -> None:
+        super().__init__()
+        self.data_dir = Path(data_dir)
+        self.path = self.data_dir / DB_NAME
+        self._epoch_s = epoch_ms / 1000.0
+        self._lock_file = self._lock(self.data_dir)
+        self._writer = self._connect()
+        self._reader = self._connect()
+        self._journal = _Journal()
+        self._failed: list[_Journal] = []  # written again, first, by the next commit
+        self._epoch = 1  # the epoch accumulating now
+        self._committed = 0
+        self._committed_cond: asyncio.Condition | None = None
+        self._kick: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._commit_lock: asyncio.Lock | None = None
+        self.error: str | None = None  # the last commit failure, until a commit succeeds
+        self._load()
+
+    # --- opening ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _lock(data_dir: Path):
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError(f"cannot create data dir {data_dir}: {error}") from None
+        handle = open(data_dir / LOCK_NAME, "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            owner = handle.read().strip() or "unknown"
+            handle.close()
+            raise StoreError(
+                f"{data_dir} is in use by another baton (pid {owner}); stop it first, or use "
+                "another --data-dir"
+            ) from None
+        handle.truncate(0)
+        handle.write(str(os.getpid()))
+        handle.flush()
+        return handle
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path} was written by a newer baton (schema {version}; this baton "
+                    f"reads up to {SCHEMA_VERSION}); upgrade baton to open it"
+                )
+            conn.execute("PRAGMA journal_mode=WAL")
+            # NORMAL is durable against process crashes (kill -9) in WAL mode.
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.executescript(SCHEMA)
+            if version < SCHEMA_VERSION:
+                conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            return conn
+        except sqlite3.DatabaseError as error:
+            raise StoreError(
+                f"{self.path} is not a usable baton database ({error}); baton never resets a data "
+                "dir: restore it from a backup, or move it away to start empty"
+            ) from None
+
+    def _load(self) -> None:
+        """Load everything but state values (those are read through on first touch)."""
+        try:
+            self._load_rows()
+        except sqlite3.DatabaseError as error:
+            raise StoreError(
+                f"{self.path} is corrupt ({error}); restore it from a backup, or move it away "
+                "to start empty"
+            ) from None
+
+    def _load_rows(self) -> None:
+        db = self._reader
+        for seq, address, caller, typename, value in db.execute(
+            "SELECT seq, address, caller, typename, value FROM mailbox ORDER BY seq"
+        ):
+            MemoryStore.append(self, Message(Address.parse(address), _addr(caller), typename, value, seq))
+        self._next_mail = (db.execute("SELECT max(seq) FROM mailbox").fetchone()[0] or 0) + 1
+        for seq, fire_at, address, caller, typename, value, token in db.execute(
+            "SELECT seq, fire_at, address, caller, typename, value, token FROM delayed"
+        ):
+            message = Message(Address.parse(address), _addr(caller), typename, value)
+            delayed = DelayedMessage(fire_at, message, token, seq)
+            self._delayed[seq] = delayed
+            if token:
+                self._tokens[(delayed.scope, token)] = delayed
+        self._next_seq = db.execute("SELECT max(seq) FROM delayed").fetchone()[0] or 0
+        for address, reason, since in db.execute("SELECT address, reason, since FROM parked"):
+            self._parked[Address.parse(address)] = Parked(reason, since)
+        for address, caller, typename, value, reason, at in db.execute(
+            "SELECT address, caller, typename, value, reason, at FROM dead_letters ORDER BY seq"
+        ):
+            message = Message(Address.parse(address), _addr(caller), typename, value)
+            self._dead_letters.append(DeadLetter(message, reason, at))
+        for seq, egress, topic, typename, value in db.execute(
+            "SELECT seq, egress, topic, typename, value FROM outbox ORDER BY seq"
+        ):
+            MemoryStore.publish(self, EgressRecord(egress, typename, value, topic, seq))
+        self._next_outbox = (db.execute("SELECT max(seq) FROM outbox").fetchone()[0] or 0) + 1
+
+    # --- state (read through) --------------------------------------------------------------
+
+    def states(self, address: Address) -> dict[str, StoredValue]:
+        values = self._states.get(address)
+        if values is None:
+            values = self._states[address] = {
+                name: StoredValue(typename, value, expires_at)
+                for name, typename, value, expires_at in self._reader.execute(
+                    "SELECT name, typename, value, expires_at FROM state WHERE address = ?",
+                    (str(address),),
+                )
+            }
+        return values
+
+    def put_state(self, address: Address, name: str, value: StoredValue | None) -> None:
+        values = self.states(address)  # load first: the other names must survive
+        if value is None:
+            values.pop(name, None)
+        else:
+            values[name] = value
+        self._journal.states[(address, name)] = value
+        self._dirty()
+
+    def state_count(self) -> int:
+        return self._reader.execute("SELECT count(DISTINCT address) FROM state").fetchone()[0]
+
+    # --- mailboxes -------------------------------------------------------------------------
+
+    def append(self, message: Message) -> None:
+        message.seq = self._next_mail
+        self._next_mail += 1
+        super().append(message)
+        self._journal.mail_in[message.seq] = message
+        self._dirty()
+
+    def drop_head(self, address: Address, count: int) -> list[Message]:
+        dropped = super().drop_head(address, count)
+        journal = self._journal
+        for message in dropped:
+            if journal.mail_in.pop(message.seq, None) is None:
+                journal.mail_out.append(message.seq)
+        self._dirty()
+        return dropped
+
+    # --- delayed messages ------------------------------------------------------------------
+
+    def add_delayed(self, delayed: DelayedMessage) -> None:
+        super().add_delayed(delayed)
+        self._journal.delayed_in[delayed.seq] = delayed
+        self._dirty()
+
+    def remove_delayed(self, delayed: DelayedMessage) -> None:
+        super().remove_delayed(delayed)
+        if self._journal.delayed_in.pop(delayed.seq, None) is None:
+            self._journal.delayed_out.append(delayed.seq)
+        self._dirty()
+
+    # --- parked, dead letters --------------------------------------------------------------
+
+    def park(self, address: Address, reason: str) -> None:
+        super().park(address, reason)
+        self._journal.parked[address] = self._parked[address]
+        self._dirty()
+
+    def unpark(self, address: Address) -> None:
+        super().unpark(address)
+        self._journal.parked[address] = None
+        self._dirty()
+
+    def add_dead_letter(self, letter: DeadLetter) -> None:
+        super().add_dead_letter(letter)
+        self._journal.dead_letters.append(letter)
+        self._dirty()
+
+    # --- outbox: readable only once committed ----------------------------------------------
+
+    def publish(self, record: EgressRecord) -> None:
+        record.seq = self._next_outbox
+        self._next_outbox += 1
+        self._journal.outbox_in[record.seq] = record
+        self._dirty()
+
+    def take(self, egress: str, topic: str) -> EgressRecord | None:
+        record = super().take(egress, topic)
+        if record is not None:
+            self._journal.outbox_out.append(record.seq)
+            self._dirty()
+        return record
+
+    # --- epochs ----------------------------------------------------------------------------
+
+    def _dirty(self) -> None:
+        if self._kick is not None:
+            self._kick.set()
+
+    async def start(self) -> None:
+        """Start committing epochs in the background."""
+        self._kick = asyncio.Event()
+        self._committed_cond = asyncio.Condition()
+        self._commit_lock = asyncio.Lock()
+        if self._journal:
+            self._kick.set()
+        self._task = asyncio.create_task(self._epochs(), name="baton-epochs")
+
+    async def _epochs(self) -> None:
+        assert self._kick is not None
+        backoff = self._epoch_s
+        while True:
+            await self._kick.wait()
+            await asyncio.sleep(self._epoch_s)  # let the epoch gather more changes
+            try:
+                await self.commit()
+                backoff = self._epoch_s
+            except sqlite3.Error:
+                backoff = min(backoff * 2, 1.0)
+                await asyncio.sleep(backoff)
+                self._kick.set()
+
+    async def commit(self) -> None:
+        """Write the current epoch in one transaction (and any epoch that failed before)."""
+        if self._commit_lock is None:  # not started: write synchronously (tests, tools)
+            self._write([*self._failed, self._journal])
+            self._failed, self._journal = [], _Journal()
+            return
+        async with self._commit_lock:
+            assert self._kick is not None and self._committed_cond is not None
+            self._kick.clear()
+            epoch, journal = self._epoch, self._journal
+            self._journal = _Journal()
+            self._epoch += 1
+            journals = [*self._failed, journal]
+            try:
+                await asyncio.to_thread(self._write, journals)
+            except sqlite3.Error as error:
+                self._failed = journals
+                if self.error is None:
+                    log.error("cannot commit to %s: %s; retrying, ingress is paused", self.path, error)
+                self.error = f"cannot commit to {self.path}: {error}"
+                raise
+            self._failed = []
+            if self.error is not None:
+                log.warning("commits to %s work again", self.path)
+                self.error = None
+            for done in journals:
+                self._release(done)
+            async with self._committed_cond:
+                self._committed = epoch
+                self._committed_cond.notify_all()
+
+    def _release(self, journal: _Journal) -> None:
+        for record in journal.outbox_in.values():
+            MemoryStore.publish(self, record)
+
+    async def durable(self) -> None:
+        """Return once every change made so far is committed."""
+        if self._committed_cond is None:
+            return
+        target = self._epoch
+        self._dirty()
+        async with self._committed_cond:
+            await self._committed_cond.wait_for(lambda: self._committed >= target)
+
+    def _write(self, journals: list[_Journal]) -> None:
+        db = self._writer
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for journal in journals:
+                _write_journal(db, journal)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        if self._journal or self._failed:
+            try:
+                self._write([*self._failed, self._journal])
+                self._failed, self._journal = [], _Journal()
+            except sqlite3.Error as error:
+                log.error("could not write the last epoch to %s: %s", self.path, error)
+        self._writer.close()
+        self._reader.close()
+        self._lock_file.close()
+
+
+def _write_journal(db: sqlite3.Connection, j: _Journal) -> None:
+    upserts, deletes = [], []
+    for (address, name), value in j.states.items():
+        if value is None:
+            deletes.append((str(address), name))
+        else:
+            upserts.append((str(address), name, value.typename, value.value, value.expires_at))
+    db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?, ?, ?, ?)", upserts)
+    db.executemany("DELETE FROM state WHERE address = ? AND name = ?", deletes)
+    db.executemany(
+        "INSERT INTO mailbox VALUES (?, ?, ?, ?, ?)",
+        [
+            (m.seq, str(m.target), str(m.caller) if m.caller else None, m.typename, m.value)
+            for m in j.mail_in.values()
+        ],
+    )
+    db.executemany("DELETE FROM mailbox WHERE seq = ?", [(s,) for s in j.mail_out])
+    db.executemany(
+        "INSERT INTO delayed VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                d.seq, d.fire_at, str(d.message.target),
+                str(d.message.caller) if d.message.caller else None,
+                d.message.typename, d.message.value, d.token,
+            )
+            for d in j.delayed_in.values()
+        ],
+    )
+    db.executemany("DELETE FROM delayed WHERE seq = ?", [(s,) for s in j.delayed_out])
+    for address, parked in j.parked.items():
+        if parked is None:
+            db.execute("DELETE FROM parked WHERE address = ?", (str(address),))
+        else:
+            db.execute(
+                "INSERT OR REPLACE INTO parked VALUES (?, ?, ?)",
+                (str(address), parked.reason, parked.since),
+            )
+    db.executemany(
+        "INSERT INTO dead_letters (address, caller, typename, value, reason, at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (
+                str(d.message.target), str(d.message.caller) if d.message.caller else None,
+                d.message.typename, d.message.value, d.reason, d.at,
+            )
+            for d in j.dead_letters
+        ],
+    )
+    db.executemany(
+        "INSERT INTO outbox VALUES (?, ?, ?, ?, ?)",
+        [(r.seq, r.egress, r.topic, r.typename, r.value) for r in j.outbox_in.values()],
+    )
+    db.executemany("DELETE FROM outbox WHERE seq = ?", [(s,) for s in j.outbox_out])
+
+
+__all__ = ["SqliteStore", "StoreError", "SCHEMA", "SCHEMA_VERSION"]
