@@ -62,11 +62,14 @@ def run(module: Path, data_dir: Path | None, host: str, admin_port: int) -> None
 
 async def _run(spec, data_dir: Path | None, host: str, admin_port: int) -> None:
     from baton.runtime import Runtime
-    from baton.runtime.store import MemoryStore
+    from baton.runtime.sqlite_store import SqliteStore, StoreError
+    from baton.runtime.store import MemoryStore, Store
 
-    store = MemoryStore()
-    if data_dir is not None:
-        click.echo(f"warning: --data-dir {data_dir}: the durable store is not built yet; state stays in memory", err=True)
+    store: Store
+    try:
+        store = SqliteStore(data_dir) if data_dir is not None else MemoryStore()
+    except StoreError as error:
+        raise click.ClickException(str(error)) from None
     runtime = Runtime(spec, store, host=host, admin_port=admin_port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -77,7 +80,8 @@ async def _run(spec, data_dir: Path | None, host: str, admin_port: int) -> None:
     except OSError as error:
         await runtime.stop()
         raise click.ClickException(f"cannot listen: {error}") from None
-    click.echo(f"baton: {len(spec.endpoints)} endpoint(s) from {', '.join(spec.files)}")
+    where = f"data in {store.path}" if isinstance(store, SqliteStore) else "state in memory"
+    click.echo(f"baton: {len(spec.endpoints)} endpoint(s) from {', '.join(spec.files)}; {where}")
     for listener in listeners:
         click.echo(f"  {listener.component:<40} {listener.url}")
     sys.stdout.flush()

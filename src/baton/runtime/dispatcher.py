@@ -303,6 +303,11 @@ class Dispatcher:
     # --- observation -----------------------------------------------------------------------
 
     @property
+    def unavailable(self) -> str | None:
+        """Why new input cannot be accepted now (the store cannot persist), or None."""
+        return self._store.error
+
+    @property
     def queued(self) -> int:
         return self._queued
 

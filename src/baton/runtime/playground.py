@@ -68,6 +68,8 @@ def ingress_app(dispatcher: Dispatcher) -> web.Application:
             message = await message_from_request(request, dispatcher, address)
         except BadRequest as error:
             return web.Response(status=error.status, text=str(error))
+        if dispatcher.unavailable:
+            return web.Response(status=503, text=dispatcher.unavailable)
         await dispatcher.ingest(message)
         return web.Response(status=202)
 

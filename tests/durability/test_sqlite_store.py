@@ -1,0 +1,124 @@
+"""The SQLite store: what a runtime commits survives a restart; bad data dirs fail clearly."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import timedelta
+
+import pytest
+from statefun import IntType, StatefulFunctions, ValueSpec, message_builder
+
+from baton.module import load_module_text
+from baton.runtime import Address, Message, Runtime
+from baton.runtime.sqlite_store import SCHEMA_VERSION, SqliteStore, StoreError
+from tests.conftest import eventually, playground_module
+from tests.runtime.test_python_sdk import JSON, emit
+
+
+def counter_functions() -> StatefulFunctions:
+    functions = StatefulFunctions()
+
+    @functions.bind("example/counter", specs=[ValueSpec("count", IntType)])
+    async def counter(context, message):
+        body = message.as_type(JSON)
+        context.storage.count = (context.storage.count or 0) + 1
+        if body.get("later_ms"):
+            context.send_after(
+                timedelta(milliseconds=body["later_ms"]),
+                message_builder(target_typename="example/counter", target_id=context.address.id,
+                                value={"label": "later"}, value_type=JSON),
+                cancellation_token="tok",
+            )
+        emit(context, "out", {"id": context.address.id, "count": context.storage.count,
+                              "label": body.get("label")})
+
+    return functions
+
+
+async def _runtime(tmp_path, url: str) -> Runtime:
+    module = load_module_text(playground_module(url), "module.yaml")
+    runtime = Runtime(module, SqliteStore(tmp_path / "data"), admin_port=None)
+    await runtime.start()
+    return runtime
+
+
+def _count(runtime: Runtime, id_: str) -> int | None:
+    stored = runtime.store.states(Address("example", "counter", id_)).get("count")
+    return IntType.serializer().deserialize(stored.value) if stored else None
+
+
+async def test_state_outbox_mailbox_and_timers_survive_a_restart(tmp_path, function_server):
+    url = await function_server(counter_functions())
+    runtime = await _runtime(tmp_path, url)
+    await runtime.ingest(*[
+        Message(Address("example", "counter", "a"), None, JSON.typename, json.dumps({"label": n}).encode())
+        for n in range(3)
+    ])
+    await eventually(lambda: _count(runtime, "a") == 3)
+    # A delayed message due after the restart, and an egress record nobody has read yet.
+    await runtime.ingest(Message(Address("example", "counter", "b"), None, JSON.typename,
+                                 json.dumps({"later_ms": 300}).encode()))
+    await eventually(lambda: _count(runtime, "b") == 1)
+    await runtime.stop()
+
+    runtime = await _runtime(tmp_path, url)
+    try:
+        assert _count(runtime, "a") == 3
+        outbox = runtime.store.outbox_size("io.statefun.playground/egress", "out")
+        assert outbox == 4  # three for a, one for b: unread records wait in the durable queue
+        await eventually(lambda: _count(runtime, "b") == 2, timeout=5)  # the timer fired
+    finally:
+        await runtime.stop()
+
+
+async def test_a_second_baton_on_the_same_data_dir_is_refused(tmp_path):
+    store = SqliteStore(tmp_path)
+    try:
+        with pytest.raises(StoreError, match="in use by another baton"):
+            SqliteStore(tmp_path)
+    finally:
+        store.close()
+    SqliteStore(tmp_path).close()  # free again once the first one closed
+
+
+def test_a_file_from_a_newer_schema_is_refused(tmp_path):
+    SqliteStore(tmp_path).close()
+    with sqlite3.connect(tmp_path / "baton.db") as db:
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    with pytest.raises(StoreError, match="newer baton"):
+        SqliteStore(tmp_path)
+
+
+def test_a_corrupt_file_is_refused_and_left_alone(tmp_path):
+    garbage = b"this is not a database" * 100
+    (tmp_path / "baton.db").write_bytes(garbage)
+    with pytest.raises(StoreError, match="not a usable baton database"):
+        SqliteStore(tmp_path)
+    assert (tmp_path / "baton.db").read_bytes() == garbage  # never silently reset
+
+
+async def test_a_full_disk_pauses_ingress_and_loses_nothing(tmp_path, function_server):
+    url = await function_server(counter_functions())
+    runtime = await _runtime(tmp_path, url)
+    store = runtime.store
+    assert isinstance(store, SqliteStore)
+    try:
+        await runtime.ingest(Message(Address("example", "counter", "x"), None, JSON.typename, b"{}"))
+        await eventually(lambda: _count(runtime, "x") == 1)
+        pages = store._writer.execute("PRAGMA page_count").fetchone()[0]
+        store._writer.execute(f"PRAGMA max_page_count={pages}")  # the disk is now "full"
+        big = json.dumps({"label": "x" * 200_000}).encode()
+        message = Message(Address("example", "counter", "x"), None, JSON.typename, big)
+        import asyncio
+
+        pending = asyncio.create_task(runtime.ingest(message))
+        await eventually(lambda: store.error is not None)
+        assert "full" in store.error
+        assert not pending.done()  # not acknowledged while it cannot be persisted
+        store._writer.execute("PRAGMA max_page_count=1073741823")  # space again
+        await asyncio.wait_for(pending, 10)
+        assert store.error is None
+        await eventually(lambda: _count(runtime, "x") == 2)
+    finally:
+        await runtime.stop()
