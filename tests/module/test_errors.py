@@ -49,7 +49,7 @@ CASES = [
         spec:
           port: [8090
         """,
-        4, None, ["invalid YAML", "expected ',' or ']'"],
+        3, None, ["invalid YAML", "expected ',' or ']'", "while parsing a flow sequence started at line 3"],
     ),
     (
         "document-not-a-mapping",
@@ -168,13 +168,9 @@ CASES = [
     ),
     (
         "connect-larger-than-call",
-        V2_HEAD + """
-          transport:
-            type: io.statefun.transports.v1/okhttp
-            timeouts:
-              call: 1min
-              connect: 2min
-        """.replace("\n  ", "\n"),
+        V2_HEAD
+        + "  transport:\n    type: io.statefun.transports.v1/okhttp\n"
+        + "    timeouts:\n      call: 1min\n      connect: 2min\n",
         9, "spec.transport.timeouts.connect", ["Connect timeout cannot be larger than request timeout", "`connect` is 2 min but `call` is 1 min"],
     ),
     (

@@ -340,16 +340,26 @@ def _documents(text: str, file: str) -> list[_Node]:
     try:
         composed = list(YAML(typ="rt").compose_all(text))
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = " ".join(part for part in (exc.context, exc.problem) if part)
-        raise ModuleError(
-            f"invalid YAML: {problem}. Check the indentation and quoting around this line.",
-            file=file,
-            line=mark.line + 1 if mark else None,
-        ) from None
+        raise _yaml_error(exc, file) from None
     except YAMLError as exc:
         raise ModuleError(f"invalid YAML: {exc}", file=file) from None
     return [_convert(doc, file, "", doc.start_mark.line + 1, set()) for doc in composed]
+
+
+def _yaml_error(exc: MarkedYAMLError, file: str) -> ModuleError:
+    """A YAML syntax error, located where the fix most likely goes."""
+    problem, context = exc.problem or "syntax error", exc.context
+    mark = exc.problem_mark or exc.context_mark
+    # An unclosed bracket or quote is reported at the end of the file; point at its opening.
+    if exc.context_mark and "<stream end>" in problem:
+        mark = exc.context_mark
+    if context and exc.context_mark:
+        problem = f"{problem} ({context} started at line {exc.context_mark.line + 1})"
+    return ModuleError(
+        f"invalid YAML: {problem}. Check the indentation, brackets and quoting around this line.",
+        file=file,
+        line=mark.line + 1 if mark else None,
+    )
 
 
 def _to_plain(node: _Node) -> Any:
@@ -478,10 +488,11 @@ def _is_java_startup_date(text: str) -> bool:
     return off_h <= 18 and off_m < 60
 
 
-def _one_of(node: _Node, valid: Sequence[str], what: str) -> str:
+def _one_of(node: _Node, valid: Sequence[str], what: str, noun: str = "values") -> str:
+    """One of a fixed set of case-sensitive words, with StateFun's own wording."""
     value = node.text()
     if value not in valid:
-        node.fail(f"Invalid {what}: {value}; valid values are [{', '.join(valid)}].{_did_you_mean(value, valid)}")
+        node.fail(f"Invalid {what}: {value}; valid {noun} are [{', '.join(valid)}].{_did_you_mean(value, valid)}")
     return value
 
 
@@ -520,7 +531,7 @@ def _endpoint_v1(spec: _Node, kind: str, source: SourceLocation) -> _Parsed:
     target = _target_functions(functions, strict=True)
     url = spec.require("urlPathTemplate", "urlPathTemplate: http://localhost:8000/statefun")
     template = url.text(strict=True)
-    batch = spec.get("maxNumBatchRequests")
+    batch = _max_batch(spec.get("maxNumBatchRequests"), strict=True)
     if (retries := spec.get("maxRetries")) is not None:
         retries.warn("`maxRetries` has no effect in StateFun 3.x; retries are bounded by `timeouts.call`.")
     # The whole v1 spec is the OkHttp transport's properties, so `timeouts` sits under spec.
@@ -529,7 +540,7 @@ def _endpoint_v1(spec: _Node, kind: str, source: SourceLocation) -> _Parsed:
     endpoint = HttpEndpointSpec(
         functions=target,
         url_path_template=template,
-        max_num_batch_requests=1000 if batch is None else batch.integer(strict=True),
+        max_num_batch_requests=batch,
         transport=transport,
         kind=kind,
         source=source,
@@ -547,18 +558,23 @@ def _endpoint_v2(spec: _Node, kind: str, source: SourceLocation) -> _Parsed:
     target = _target_functions(functions, strict=False)
     url = spec.require("urlPathTemplate", "urlPathTemplate: http://localhost:8000/statefun")
     template = url.text()
-    batch = spec.get("maxNumBatchRequests")
+    batch = _max_batch(spec.get("maxNumBatchRequests"), strict=False)
     transport = _v2_transport(spec.get("transport"))
     _check_url(url, template, transport)
     endpoint = HttpEndpointSpec(
         functions=target,
         url_path_template=template,
-        max_num_batch_requests=1000 if batch is None else batch.integer(),
+        max_num_batch_requests=batch,
         transport=transport,
         kind=kind,
         source=source,
     )
     return _Parsed(endpoint, ("function", str(target)), functions)
+
+
+def _max_batch(node: _Node | None, *, strict: bool) -> int:
+    """Default 1000; a value <= 0 disables the batch limit."""
+    return 1000 if node is None else node.integer(strict=strict)
 
 
 def _v2_transport(node: _Node | None) -> TransportSpec:
@@ -813,7 +829,7 @@ def _delivery_semantic(node: _Node | None) -> tuple[Any, timedelta | None]:
         return "at-least-once", None
     node.mapping("deliverySemantic: {type: at-least-once}")
     _check_keys(node, ("type", "transactionTimeoutMillis", "transactionTimeout"))
-    semantic = _one_of(node.require("type", "type: at-least-once"), _DELIVERY, "delivery semantic type")
+    semantic = _one_of(node.require("type", "type: at-least-once"), _DELIVERY, "delivery semantic type", "types")
     if semantic != "exactly-once":
         return semantic, None
     millis, duration = node.get("transactionTimeoutMillis"), node.get("transactionTimeout")

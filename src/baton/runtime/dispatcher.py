@@ -77,13 +77,24 @@ class Dispatcher:
             endpoint = self._endpoints[function_type] = self._module.endpoint_for(function_type)
             return endpoint
 
-    async def ingest(self, *messages: Message) -> None:
-        """Accept messages from an ingress: wait while saturated; return once they are durable."""
+    async def ingest(self, *messages: Message, idempotency_key: str | None = None) -> bool:
+        """Accept messages from an ingress: wait while saturated; return once they are durable.
+
+        With an idempotency key, messages already accepted under that key are not delivered
+        again (returns False), so a client may safely retry after a lost acknowledgement.
+        """
+        accepted = True
         for message in messages:
             if not self._capacity.is_set():
                 await self._capacity.wait()
+            if idempotency_key is not None:
+                if self._store.seen_ingress_key(idempotency_key):
+                    accepted = False
+                    break
+                self._store.remember_ingress_key(idempotency_key)  # same epoch as the message
             self.deliver(message)
         await self._store.durable()
+        return accepted
 
     def deliver(self, message: Message) -> None:
         """Queue a message for its target and start a batch if the address is idle."""

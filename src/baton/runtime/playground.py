@@ -70,7 +70,9 @@ def ingress_app(dispatcher: Dispatcher) -> web.Application:
             return web.Response(status=error.status, text=str(error))
         if dispatcher.unavailable:
             return web.Response(status=503, text=dispatcher.unavailable)
-        await dispatcher.ingest(message)
+        key = request.headers.get("Idempotency-Key")
+        if not await dispatcher.ingest(message, idempotency_key=key):
+            return web.Response(status=200, text="already accepted (same Idempotency-Key)")
         return web.Response(status=202)
 
     async def bad_path(request: web.Request) -> web.Response:

@@ -91,9 +91,9 @@ class Runtime:
         """The URL of the first listener whose name starts with the prefix (e.g. 'admin')."""
         return next(l.url for l in self.listeners if l.component.startswith(component_prefix))
 
-    async def ingest(self, *messages: Message) -> None:
+    async def ingest(self, *messages: Message, idempotency_key: str | None = None) -> bool:
         """Accept messages as an ingress would: waits while saturated, returns once durable."""
-        await self.dispatcher.ingest(*messages)
+        return await self.dispatcher.ingest(*messages, idempotency_key=idempotency_key)
 
     async def stop(self) -> None:
         """Close listeners first (no new input), then stop batches, transport and store."""

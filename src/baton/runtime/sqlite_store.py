@@ -69,6 +69,10 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     reason   TEXT NOT NULL,
     at       REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS ingress_keys ( -- idempotency keys of accepted ingress messages
+    key TEXT PRIMARY KEY,
+    at  REAL NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS outbox (     -- egress records not yet taken by a reader/publisher
     seq      INTEGER PRIMARY KEY,
     egress   TEXT NOT NULL,             -- egress id namespace/type
@@ -96,11 +100,13 @@ class _Journal:
     dead_letters: list[DeadLetter] = field(default_factory=list)
     outbox_in: dict[int, EgressRecord] = field(default_factory=dict)
     outbox_out: list[int] = field(default_factory=list)
+    ingress_keys: dict[str, float] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(
             self.states or self.mail_in or self.mail_out or self.delayed_in or self.delayed_out
             or self.parked or self.dead_letters or self.outbox_in or self.outbox_out
+            or self.ingress_keys
         )
 
 
@@ -304,6 +310,21 @@ class SqliteStore(MemoryStore):
             self._dirty()
         return record
 
+    # --- ingress idempotency keys (read through, like state) ---------------------------------
+
+    def seen_ingress_key(self, key: str) -> bool:
+        if key in self._ingress_keys:
+            return True
+        row = self._reader.execute("SELECT at FROM ingress_keys WHERE key = ?", (key,)).fetchone()
+        if row is not None:
+            self._ingress_keys[key] = row[0]
+        return row is not None
+
+    def remember_ingress_key(self, key: str) -> None:
+        super().remember_ingress_key(key)
+        self._journal.ingress_keys[key] = self._ingress_keys[key]
+        self._dirty()
+
     # --- epochs ----------------------------------------------------------------------------
 
     def _dirty(self) -> None:
@@ -455,6 +476,7 @@ def _write_journal(db: sqlite3.Connection, j: _Journal) -> None:
         [(r.seq, r.egress, r.topic, r.typename, r.value) for r in j.outbox_in.values()],
     )
     db.executemany("DELETE FROM outbox WHERE seq = ?", [(s,) for s in j.outbox_out])
+    db.executemany("INSERT OR REPLACE INTO ingress_keys VALUES (?, ?)", j.ingress_keys.items())
 
 
 __all__ = ["SqliteStore", "StoreError", "SCHEMA", "SCHEMA_VERSION"]

@@ -129,6 +129,15 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def outbox_size(self, egress: str, topic: str) -> int: ...
 
+    # --- ingress idempotency keys ---
+    @abc.abstractmethod
+    def seen_ingress_key(self, key: str) -> bool:
+        """Whether a message with this idempotency key was already accepted."""
+
+    @abc.abstractmethod
+    def remember_ingress_key(self, key: str) -> None:
+        """Record an accepted message's idempotency key (in the same epoch as the message)."""
+
     # --- durability ---
     async def start(self) -> None:
         """Begin background work (a durable store starts committing epochs)."""
@@ -155,6 +164,7 @@ class MemoryStore(Store):
         self._parked: dict[Address, Parked] = {}
         self._dead_letters: list[DeadLetter] = []
         self._outbox: dict[tuple[str, str], deque[EgressRecord]] = {}
+        self._ingress_keys: dict[str, float] = {}
 
     def states(self, address: Address) -> dict[str, StoredValue]:
         return self._states.get(address, _EMPTY)
@@ -253,6 +263,12 @@ class MemoryStore(Store):
     def outbox_size(self, egress: str, topic: str) -> int:
         box = self._outbox.get((egress, topic))
         return len(box) if box else 0
+
+    def seen_ingress_key(self, key: str) -> bool:
+        return key in self._ingress_keys
+
+    def remember_ingress_key(self, key: str) -> None:
+        self._ingress_keys[key] = time.time()
 
 
 _EMPTY: dict[str, StoredValue] = {}
