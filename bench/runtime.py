@@ -73,11 +73,32 @@ def _cpu(processes: list[psutil.Process]) -> float:
     return sum(p.cpu_times().user + p.cpu_times().system for p in processes)
 
 
+INGEST_CHUNK = 500  # messages per ingest call, like one poll of a Kafka consumer
+INGEST_IN_FLIGHT = 8  # unacknowledged ingest calls, like concurrent ingress clients
+
+
 async def _flood(runtime: Runtime, ids: list[str], messages: int) -> float:
+    """Ingest `messages` increments round-robin over `ids`; seconds until all are applied."""
     value = IntType.serializer().serialize(1)
+    typename = IntType.typename
     started = time.perf_counter()
-    for i in range(messages):
-        await runtime.ingest(Message(Address("bench", "counter", ids[i % len(ids)]), None, IntType.typename, value))
+    slots = asyncio.Semaphore(INGEST_IN_FLIGHT)
+
+    async def ingest(chunk: list[Message]) -> None:
+        try:
+            await runtime.ingest(*chunk)
+        finally:
+            slots.release()
+
+    tasks = []
+    for start in range(0, messages, INGEST_CHUNK):
+        chunk = [
+            Message(Address("bench", "counter", ids[i % len(ids)]), None, typename, value)
+            for i in range(start, min(start + INGEST_CHUNK, messages))
+        ]
+        await slots.acquire()
+        tasks.append(asyncio.create_task(ingest(chunk)))
+    await asyncio.gather(*tasks)
     while runtime.dispatcher.queued or not runtime.dispatcher.is_idle():
         await runtime.dispatcher.wait_idle()
         await asyncio.sleep(0)
@@ -103,45 +124,51 @@ def _count(runtime: Runtime, ids: list[str]) -> int:
     return total
 
 
-async def run_suite(store_factory, label: str, messages: int) -> list[str]:
-    """Run every scenario against a fresh runtime built on `store_factory()`; return lines."""
+async def run_suite(store_factory, label: str, messages: int) -> dict[str, float]:
+    """Run every scenario on a fresh runtime built on `store_factory()`; print and return figures."""
     server, url = await _start_server()
     processes = [psutil.Process(), psutil.Process(server.pid)]
-    lines = []
+    figures: dict[str, float] = {}
     try:
         runtime = Runtime(module_for(url), store_factory(), admin_port=None)
         await runtime.start()
         await _flood(runtime, ["warmup"], 100)  # registers the state spec, warms pools
 
-        for name, ids in [
-            (f"{label}: 1,000 ids", [str(i) for i in range(1000)]),
-            (f"{label}: 1 hot id", ["hot"]),
-        ]:
+        for name, ids in [("1,000 ids", [str(i) for i in range(1000)]), ("1 hot id", ["hot"])]:
             cpu = _cpu(processes)
-            seconds = await _flood(runtime, ids, messages)
-            figures = Figures(name, messages, seconds, _cpu(processes) - cpu)
+            result = Figures(f"{label}: {name}", messages, await _flood(runtime, ids, messages),
+                             0.0)
+            result.cpu_s = _cpu(processes) - cpu
             assert _count(runtime, ids) == messages, "lost or duplicated increments"
-            lines.append(figures.line())
+            print(result.line(), flush=True)
+            figures[name] = result.rate
 
         samples = await _latencies(runtime, 2000)
         q = statistics.quantiles(samples, n=100)
-        lines.append(
-            f"{label + ': latency, 1 msg at a time':<34} p50 {q[49]:.3f} ms   p99 {q[98]:.3f} ms"
-        )
+        figures["p50"], figures["p99"] = q[49], q[98]
+        print(f"{label + ': latency, 1 msg at a time':<34} p50 {q[49]:.3f} ms   p99 {q[98]:.3f} ms",
+              flush=True)
         await runtime.stop()
     finally:
         server.terminate()
         server.wait()
-    return lines
+    return figures
 
 
 async def main_async(messages: int) -> None:
+    import tempfile
+
+    from baton.runtime.sqlite_store import SqliteStore
     from baton.runtime.store import MemoryStore
 
     print(f"baton runtime benchmark: counter function, {messages:,} messages per scenario, "
-          f"{psutil.cpu_count()} cores")
-    for line in await run_suite(MemoryStore, "memory", messages):
-        print(line, flush=True)
+          f"{psutil.cpu_count()} cores, function server in its own process")
+    with tempfile.TemporaryDirectory() as tmp:
+        memory = await run_suite(MemoryStore, "memory", messages)
+        durable = await run_suite(lambda: SqliteStore(tmp), "sqlite", messages)
+    print("durable / memory (same run): " + ", ".join(
+        f"{key} {durable[key] / memory[key]:.2f}x" for key in memory
+    ))
 
 
 def main() -> None:

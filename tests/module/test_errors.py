@@ -49,7 +49,9 @@ CASES = [
         spec:
           port: [8090
         """,
-        3, None, ["invalid YAML", "expected ',' or ']'", "while parsing a flow sequence started at line 3"],
+        3,
+        None,
+        ["invalid YAML", "expected ',' or ']'", "while parsing a flow sequence started at line 3"],
     ),
     (
         "document-not-a-mapping",
@@ -59,7 +61,13 @@ CASES = [
         ---
         just a string
         """,
-        4, None, ["must be a mapping with the keys `kind` and `spec`", "got 'just a string'", "Invalid ComponentJsonObject"],
+        4,
+        None,
+        [
+            "must be a mapping with the keys `kind` and `spec`",
+            "got 'just a string'",
+            "Invalid ComponentJsonObject",
+        ],
     ),
     (
         "missing-spec",
@@ -68,7 +76,9 @@ CASES = [
         kind: io.statefun.playground.v1/ingress
         port: 8090
         """,
-        2, "spec", ["missing required key `spec`", "Every document needs `kind:` and `spec:`"],
+        2,
+        "spec",
+        ["missing required key `spec`", "Every document needs `kind:` and `spec:`"],
     ),
     (
         "kind-with-two-slashes",
@@ -76,7 +86,9 @@ CASES = [
         kind: io.statefun/endpoints/v2
         spec: {}
         """,
-        1, "kind", ["Invalid type name string: 'io.statefun/endpoints/v2'", "<namespace>/<name>"],
+        1,
+        "kind",
+        ["Invalid type name string: 'io.statefun/endpoints/v2'", "<namespace>/<name>"],
     ),
     (
         "kind-with-trailing-slash",
@@ -84,7 +96,9 @@ CASES = [
         kind: "io.statefun.endpoints.v2/"
         spec: {}
         """,
-        1, "kind", ["Invalid type name string"],
+        1,
+        "kind",
+        ["Invalid type name string"],
     ),
     (
         "unknown-kind",
@@ -92,7 +106,9 @@ CASES = [
         kind: io.statefun.endpoint.v2/http
         spec: {}
         """,
-        1, "kind", [
+        1,
+        "kind",
+        [
             "unknown kind `io.statefun.endpoint.v2/http`",
             "An extension with type TypeName(io.statefun.endpoint.v2, http) does not exist.",
             "Accepted kinds: io.statefun.endpoints.v1/http",
@@ -106,7 +122,9 @@ CASES = [
         spec:
           urlPathTemplate: http://localhost:8000/statefun
         """,
-        2, "spec.functions", ["missing required key `functions`", "`functions: example/*`"],
+        2,
+        "spec.functions",
+        ["missing required key `functions`", "`functions: example/*`"],
     ),
     (
         "v1-functions-not-a-string",
@@ -116,7 +134,9 @@ CASES = [
           functions: [example/*]
           urlPathTemplate: http://localhost:8000/statefun
         """,
-        3, "spec.functions", ["`functions` must be a string, got a list"],
+        3,
+        "spec.functions",
+        ["`functions` must be a string, got a list"],
     ),
     (
         "star-in-namespace",
@@ -126,7 +146,12 @@ CASES = [
           functions: com.*/greeter
           urlPathTemplate: http://localhost:8000/statefun
         """,
-        3, "spec.functions", ["Invalid syntax for target functions", "Only <namespace>/<name> or <namespace>/* are supported"],
+        3,
+        "spec.functions",
+        [
+            "Invalid syntax for target functions",
+            "Only <namespace>/<name> or <namespace>/* are supported",
+        ],
     ),
     (
         "partial-star-in-name",
@@ -136,12 +161,16 @@ CASES = [
           functions: example/greet*
           urlPathTemplate: http://localhost:8000/statefun
         """,
-        3, "spec.functions", ["Invalid syntax for target functions: 'example/greet*'", "no prefix matching"],
+        3,
+        "spec.functions",
+        ["Invalid syntax for target functions: 'example/greet*'", "no prefix matching"],
     ),
     (
         "max-batch-not-an-integer",
         V2_HEAD + "  maxNumBatchRequests: ten\n",
-        5, "spec.maxNumBatchRequests", ["`maxNumBatchRequests` must be an integer, got 'ten'. Use a number such as 1000."],
+        5,
+        "spec.maxNumBatchRequests",
+        ["`maxNumBatchRequests` must be an integer, got 'ten'. Use a number such as 1000."],
     ),
     (
         "v1-max-batch-quoted-number",  # Selectors.optionalIntegerAt wants a real int
@@ -152,7 +181,9 @@ CASES = [
           urlPathTemplate: http://localhost:8000/statefun
           maxNumBatchRequests: "10"
         """,
-        5, "spec.maxNumBatchRequests", ["must be an integer, got '10'"],
+        5,
+        "spec.maxNumBatchRequests",
+        ["must be an integer, got '10'"],
     ),
     (
         "zero-timeout",
@@ -164,14 +195,21 @@ CASES = [
           timeouts:
             call: 0ms
         """,
-        6, "spec.timeouts.call", ["Timeout durations must be larger than 0."],
+        6,
+        "spec.timeouts.call",
+        ["Timeout durations must be larger than 0."],
     ),
     (
         "connect-larger-than-call",
         V2_HEAD
         + "  transport:\n    type: io.statefun.transports.v1/okhttp\n"
         + "    timeouts:\n      call: 1min\n      connect: 2min\n",
-        9, "spec.transport.timeouts.connect", ["Connect timeout cannot be larger than request timeout", "`connect` is 2 min but `call` is 1 min"],
+        9,
+        "spec.transport.timeouts.connect",
+        [
+            "Connect timeout cannot be larger than request timeout",
+            "`connect` is 2 min but `call` is 1 min",
+        ],
     ),
     (
         "call-below-default-read",  # the default read timeout (10 s) is larger than call
@@ -184,22 +222,36 @@ CASES = [
             call: 5s
             connect: 1s
         """,
-        6, "spec.timeouts.call", ["Read timeout cannot be larger than request timeout", "`read` is 10 s (the default) but `call` is 5 s"],
+        6,
+        "spec.timeouts.call",
+        [
+            "Read timeout cannot be larger than request timeout",
+            "`read` is 10 s (the default) but `call` is 5 s",
+        ],
     ),
     (
         "bad-duration-unit",
         V2_HEAD + "  transport:\n    call: 2 fortnights\n",
-        6, "spec.transport.call", ["`call` is not a valid duration", "time unit 'fortnights'", "`call: 10s`"],
+        6,
+        "spec.transport.call",
+        ["`call` is not a valid duration", "time unit 'fortnights'", "`call: 10s`"],
     ),
     (
         "unknown-transport-type",
         V2_HEAD + "  transport:\n    type: io.statefun.transports.v1/okhtp\n",
-        6, "spec.transport.type", ["unknown transport type `io.statefun.transports.v1/okhtp`", "Did you mean `io.statefun.transports.v1/okhttp`?"],
+        6,
+        "spec.transport.type",
+        [
+            "unknown transport type `io.statefun.transports.v1/okhtp`",
+            "Did you mean `io.statefun.transports.v1/okhttp`?",
+        ],
     ),
     (
         "mtls-cert-without-key",
         V2_HEAD + "  transport:\n    client_cert: file:/etc/cert.pem\n",
-        6, "spec.transport.client_cert", ["You need to provide both the cert and the key", "`client_key` is not"],
+        6,
+        "spec.transport.client_cert",
+        ["You need to provide both the cert and the key", "`client_key` is not"],
     ),
     (
         "unix-socket-with-async",
@@ -209,7 +261,9 @@ CASES = [
           functions: example/*
           urlPathTemplate: http+unix:///run/fn.sock/statefun
         """,
-        4, "spec.urlPathTemplate", ["only the OkHttp transport supports", "io.statefun.transports.v1/okhttp"],
+        4,
+        "spec.urlPathTemplate",
+        ["only the OkHttp transport supports", "io.statefun.transports.v1/okhttp"],
     ),
     (
         "url-bad-scheme",
@@ -219,7 +273,9 @@ CASES = [
           functions: example/*
           urlPathTemplate: ftp://localhost/statefun
         """,
-        4, "spec.urlPathTemplate", ["has 'ftp'", "the scheme must be http or https"],
+        4,
+        "spec.urlPathTemplate",
+        ["has 'ftp'", "the scheme must be http or https"],
     ),
     (
         "url-unknown-placeholder",
@@ -229,12 +285,16 @@ CASES = [
           functions: example/*
           urlPathTemplate: http://localhost/{function.namespace}/{function.name}
         """,
-        4, "spec.urlPathTemplate", ["unknown placeholder", "the only placeholder is {function.name}"],
+        4,
+        "spec.urlPathTemplate",
+        ["unknown placeholder", "the only placeholder is {function.name}"],
     ),
     (
         "duplicate-wildcard-binding",
         V2_HEAD + "---\n" + V2_HEAD.lstrip("\n"),
-        8, "spec.functions", ["A binding for the key example/* was previously defined at module.yaml:3."],
+        8,
+        "spec.functions",
+        ["A binding for the key example/* was previously defined at module.yaml:3."],
     ),
     (
         "duplicate-playground-ingress",
@@ -245,7 +305,11 @@ CASES = [
         kind: io.statefun.playground.v1/ingress
         spec: {port: 8091}
         """,
-        5, "spec", ["A binding for the key io.statefun.playground/ingress was previously defined at module.yaml:2."],
+        5,
+        "spec",
+        [
+            "A binding for the key io.statefun.playground/ingress was previously defined at module.yaml:2."
+        ],
     ),
     (
         "kafka-missing-address",
@@ -256,7 +320,9 @@ CASES = [
           consumerGroupId: group
           topics: [{topic: names, valueType: example/Name, targets: [example/person]}]
         """,
-        2, "spec.address", ["Missing setting for Kafka address.", "`address: kafka:9092`", "bootstrap.servers"],
+        2,
+        "spec.address",
+        ["Missing setting for Kafka address.", "`address: kafka:9092`", "bootstrap.servers"],
     ),
     (
         "kafka-missing-group-id",
@@ -268,7 +334,9 @@ CASES = [
             - bootstrap.servers: kafka:9092
           topics: [{topic: names, valueType: example/Name, targets: [example/person]}]
         """,
-        2, "spec.consumerGroupId", ["Missing setting for consumer group id.", "group.id"],
+        2,
+        "spec.consumerGroupId",
+        ["Missing setting for consumer group id.", "group.id"],
     ),
     (
         "kafka-no-topics",
@@ -280,32 +348,50 @@ CASES = [
           consumerGroupId: group
           topics: []
         """,
-        6, "spec.topics", ["Must define at least one Kafka topic to consume from."],
+        6,
+        "spec.topics",
+        ["Must define at least one Kafka topic to consume from."],
     ),
     (
         "kafka-bad-auto-offset-reset",
         KAFKA_HEAD + "  autoOffsetResetPosition: newest\n",
-        8, "spec.autoOffsetResetPosition", ["Invalid autoOffsetResetPosition: newest; valid values are [EARLIEST, LATEST]"],
+        8,
+        "spec.autoOffsetResetPosition",
+        ["Invalid autoOffsetResetPosition: newest; valid values are [EARLIEST, LATEST]"],
     ),
     (
         "kafka-bad-startup-type",
         KAFKA_HEAD + "  startupPosition:\n    type: from-start\n",
-        9, "spec.startupPosition.type", ["Invalid startup position type: from-start; valid values are [group-offsets, earliest, latest, specific-offsets, date]"],
+        9,
+        "spec.startupPosition.type",
+        [
+            "Invalid startup position type: from-start; valid values are [group-offsets, earliest, latest, specific-offsets, date]"
+        ],
     ),
     (
         "kafka-bad-startup-date",
         KAFKA_HEAD + "  startupPosition:\n    type: date\n    date: 2020-02-01T04:15:00Z\n",
-        10, "spec.startupPosition.date", ["Unable to parse date string for startup position: '2020-02-01T04:15:00Z'", "yyyy-MM-dd HH:mm:ss.SSS Z"],
+        10,
+        "spec.startupPosition.date",
+        [
+            "Unable to parse date string for startup position: '2020-02-01T04:15:00Z'",
+            "yyyy-MM-dd HH:mm:ss.SSS Z",
+        ],
     ),
     (
         "kafka-bad-offset-key",
-        KAFKA_HEAD + "  startupPosition:\n    type: specific-offsets\n    offsets:\n      - names: 42\n",
-        11, "spec.startupPosition.offsets[0].names", ["names does not conform to the <topic>/<partition_id> format"],
+        KAFKA_HEAD
+        + "  startupPosition:\n    type: specific-offsets\n    offsets:\n      - names: 42\n",
+        11,
+        "spec.startupPosition.offsets[0].names",
+        ["names does not conform to the <topic>/<partition_id> format"],
     ),
     (
         "kafka-properties-as-mapping",
         KAFKA_HEAD + "  properties:\n    max.poll.records: 500\n",
-        8, "spec.properties", ["must be a list of single-entry maps, not a mapping", "- bootstrap.servers: kafka:9092"],
+        8,
+        "spec.properties",
+        ["must be a list of single-entry maps, not a mapping", "- bootstrap.servers: kafka:9092"],
     ),
     (
         "kafka-invalid-delivery-semantic",
@@ -317,7 +403,12 @@ CASES = [
           deliverySemantic:
             type: exactly_once
         """,
-        6, "spec.deliverySemantic.type", ["Invalid delivery semantic type: exactly_once; valid types are [at-least-once, exactly-once, none]", "Did you mean `exactly-once`?"],
+        6,
+        "spec.deliverySemantic.type",
+        [
+            "Invalid delivery semantic type: exactly_once; valid types are [at-least-once, exactly-once, none]",
+            "Did you mean `exactly-once`?",
+        ],
     ),
     (
         "kafka-exactly-once-without-timeout",
@@ -329,7 +420,9 @@ CASES = [
           deliverySemantic:
             type: exactly-once
         """,
-        5, "spec.deliverySemantic.transactionTimeout", ["needs a transaction timeout", "`transactionTimeout: 15min`"],
+        5,
+        "spec.deliverySemantic.transactionTimeout",
+        ["needs a transaction timeout", "`transactionTimeout: 15min`"],
     ),
     (
         "kafka-egress-without-address",
@@ -338,7 +431,9 @@ CASES = [
         spec:
           id: example/out
         """,
-        2, "spec.address", ["missing required key `address`"],
+        2,
+        "spec.address",
+        ["missing required key `address`"],
     ),
     (
         "kinesis-bad-region-type",
@@ -349,7 +444,11 @@ CASES = [
           awsRegion:
             type: us-west-1
         """,
-        5, "spec.awsRegion.type", ["Invalid AWS region type: us-west-1; valid values are [default, specific, custom-endpoint]"],
+        5,
+        "spec.awsRegion.type",
+        [
+            "Invalid AWS region type: us-west-1; valid values are [default, specific, custom-endpoint]"
+        ],
     ),
     (
         "kinesis-specific-region-without-id",
@@ -360,7 +459,9 @@ CASES = [
           awsRegion:
             type: specific
         """,
-        4, "spec.awsRegion.id", ["missing required key `id`", "`id: us-west-1`"],
+        4,
+        "spec.awsRegion.id",
+        ["missing required key `id`", "`id: us-west-1`"],
     ),
     (
         "kinesis-basic-credentials-without-secret",
@@ -373,7 +474,9 @@ CASES = [
             type: basic
             accessKeyId: AKIA
         """,
-        5, "spec.awsCredentials.secretAccessKey", ["missing required key `secretAccessKey`"],
+        5,
+        "spec.awsCredentials.secretAccessKey",
+        ["missing required key `secretAccessKey`"],
     ),
     (
         "kinesis-no-streams",
@@ -382,7 +485,9 @@ CASES = [
         spec:
           id: example/in
         """,
-        2, "spec.streams", ["Must define at least one Kinesis stream to consume from."],
+        2,
+        "spec.streams",
+        ["Must define at least one Kinesis stream to consume from."],
     ),
     (
         "playground-port-out-of-range",
@@ -391,7 +496,9 @@ CASES = [
         spec:
           port: 70000
         """,
-        3, "spec.port", ["`port` must be between 0 and 65535, got 70000"],
+        3,
+        "spec.port",
+        ["`port` must be between 0 and 65535, got 70000"],
     ),
     (
         "playground-egress-without-topics",
@@ -401,7 +508,9 @@ CASES = [
           port: 8091
           topics: []
         """,
-        4, "spec.topics", ["`topics` must list at least one topic"],
+        4,
+        "spec.topics",
+        ["`topics` must list at least one topic"],
     ),
     (
         "ingress-id-not-a-typename",
@@ -410,7 +519,9 @@ CASES = [
         spec:
           id: names
         """,
-        3, "spec.id", ["Invalid type name string: 'names'", "`example/names`"],
+        3,
+        "spec.id",
+        ["Invalid type name string: 'names'", "`example/names`"],
     ),
     (
         "legacy-version-2",
@@ -420,7 +531,9 @@ CASES = [
           meta: {type: remote}
           spec: {}
         """,
-        1, "version", ["Only format versions higher than or equal to 3.0 is supported. Was version 2.0."],
+        1,
+        "version",
+        ["Only format versions higher than or equal to 3.0 is supported. Was version 2.0."],
     ),
     (
         "legacy-version-3.1",
@@ -430,7 +543,9 @@ CASES = [
           meta: {type: remote}
           spec: {}
         """,
-        1, "version", ["Unrecognized format version: 3.1", 'loads only legacy version "3.0"'],
+        1,
+        "version",
+        ["Unrecognized format version: 3.1", 'loads only legacy version "3.0"'],
     ),
     (
         "legacy-version-unquoted",
@@ -440,7 +555,9 @@ CASES = [
           meta: {type: remote}
           spec: {}
         """,
-        1, "version", ["`version` must be a string, got the number 3.0. Quote it", 'version: "3.0"'],
+        1,
+        "version",
+        ["`version` must be a string, got the number 3.0. Quote it", 'version: "3.0"'],
     ),
     (
         "legacy-missing-module-type",
@@ -449,7 +566,9 @@ CASES = [
         module:
           spec: {}
         """,
-        1, None, ["Unable to find a module type in module.yaml"],
+        1,
+        None,
+        ["Unable to find a module type in module.yaml"],
     ),
     (
         "legacy-module-type-not-remote",
@@ -460,7 +579,9 @@ CASES = [
             type: embedded
           spec: {}
         """,
-        4, "module.meta.type", ["Unknown module type embedded, currently supported: REMOTE"],
+        4,
+        "module.meta.type",
+        ["Unknown module type embedded, currently supported: REMOTE"],
     ),
     (
         "legacy-without-spec",
@@ -469,7 +590,9 @@ CASES = [
         module:
           meta: {type: remote}
         """,
-        1, None, ["A module without a spec at module.yaml"],
+        1,
+        None,
+        ["A module without a spec at module.yaml"],
     ),
     (
         "legacy-endpoint-error-points-into-the-item",
@@ -486,7 +609,9 @@ CASES = [
                     urlPathTemplate: http://localhost:8000/statefun
                     maxNumBatchRequests: lots
         """,
-        11, "module.spec.endpoints[0].endpoint.spec.maxNumBatchRequests", ["must be an integer, got 'lots'"],
+        11,
+        "module.spec.endpoints[0].endpoint.spec.maxNumBatchRequests",
+        ["must be an integer, got 'lots'"],
     ),
     (
         "legacy-as-one-of-several-documents",
@@ -495,14 +620,22 @@ CASES = [
         module: {meta: {type: remote}, spec: {}}
         ---
         """,
-        1, "kind", ["missing required key `kind`", "legacy `version:` module, which must be the only document in its file"],
+        1,
+        "kind",
+        [
+            "missing required key `kind`",
+            "legacy `version:` module, which must be the only document in its file",
+        ],
     ),
 ]
 
 
 @pytest.mark.parametrize(
     ("text", "line", "field", "fragments"),
-    [pytest.param(text, line, field, fragments, id=case) for case, text, line, field, fragments in CASES],
+    [
+        pytest.param(text, line, field, fragments, id=case)
+        for case, text, line, field, fragments in CASES
+    ],
 )
 def test_broken_module(text, line, field, fragments):
     error = error_of(text, "module.yaml")
@@ -570,7 +703,10 @@ def test_errors_in_several_files_are_ordered_by_file(tmp_path):
     broken_b.write_text("kind: io.statefun.playground.v1/ingress\nspec: {port: nope}\n")
     with pytest.raises(ModuleError) as info:
         load_module([broken_b, broken_a])
-    assert [(Path(e.file).name, e.line) for e in info.value.errors] == [("b.yaml", 2), ("a.yaml", 1)]
+    assert [(Path(e.file).name, e.line) for e in info.value.errors] == [
+        ("b.yaml", 2),
+        ("a.yaml", 1),
+    ]
 
 
 def test_missing_file():

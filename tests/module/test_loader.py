@@ -113,7 +113,9 @@ def test_every_kind_loads(recwarn):
                 (TypeName("shop", "cart"), TypeName("payments", "ledger")),
             ),
             KafkaTopicRoute(
-                "refunds", TypeName("io.statefun.types", "string"), (TypeName("payments", "ledger"),)
+                "refunds",
+                TypeName("io.statefun.types", "string"),
+                (TypeName("payments", "ledger"),),
             ),
         ),
         auto_offset_reset_position="earliest",
@@ -127,7 +129,9 @@ def test_every_kind_loads(recwarn):
     assert (late.startup_position, late.startup_date) == ("date", "2020-02-01 04:15:00.000 +0100")
     assert clicks == KinesisIngressSpec(
         id=TypeName("shop", "clicks"),
-        streams=(KinesisStreamRoute("clicks", TypeName("shop", "Click"), (TypeName("shop", "cart"),)),),
+        streams=(
+            KinesisStreamRoute("clicks", TypeName("shop", "Click"), (TypeName("shop", "cart"),)),
+        ),
         aws_region=AwsRegion("custom-endpoint", id="us-west-1", endpoint="https://localhost:4567"),
         aws_credentials=AwsCredentials(
             "profile", profile_name="dev", profile_path="/home/dev/.aws/credentials"
@@ -162,7 +166,10 @@ def test_every_kind_loads(recwarn):
     assert workflow == ExtensionDocument(
         kind=TypeName("baton.workflows.v1", "workflow"),
         # plain data; YAML timestamps stay text, as Jackson reads them
-        spec={"id": "shop/checkout", "steps": [{"call": "shop/cart", "timeout": "2020-01-01 10:00:00"}]},
+        spec={
+            "id": "shop/checkout",
+            "steps": [{"call": "shop/cart", "timeout": "2020-01-01 10:00:00"}],
+        },
         source=workflow.source,
     )
     assert type(workflow.spec) is dict
@@ -236,9 +243,7 @@ def test_functions_patterns(pattern, exact_name):
 
 
 def test_exact_binding_beats_wildcard_and_namespaces_match_exactly():
-    module = load_module(
-        [FIXTURES / "greeter.yaml", str(FIXTURES / "extra_functions.yaml")]
-    )
+    module = load_module([FIXTURES / "greeter.yaml", str(FIXTURES / "extra_functions.yaml")])
     wildcard, exact = module.endpoints
     assert module.files == (str(FIXTURES / "greeter.yaml"), str(FIXTURES / "extra_functions.yaml"))
     assert module.endpoint_for(TypeName("example", "greeter")) is exact
@@ -273,12 +278,16 @@ def v2(transport: str = "") -> str:
 def test_transport_defaults():
     absent = load_module_text(v2()).endpoints[0].transport
     without_type = load_module_text(v2("transport: {call: 30s}")).endpoints[0].transport
-    explicit_async = load_module_text(
-        v2("transport: {type: io.statefun.transports.v1/async}")
-    ).endpoints[0].transport
-    okhttp = load_module_text(
-        v2("transport: {type: io.statefun.transports.v1/okhttp}")
-    ).endpoints[0].transport
+    explicit_async = (
+        load_module_text(v2("transport: {type: io.statefun.transports.v1/async}"))
+        .endpoints[0]
+        .transport
+    )
+    okhttp = (
+        load_module_text(v2("transport: {type: io.statefun.transports.v1/okhttp}"))
+        .endpoints[0]
+        .transport
+    )
     v1 = load_module_text(
         yaml("""
         kind: io.statefun.endpoints.v1/http
@@ -293,20 +302,29 @@ def test_transport_defaults():
     assert explicit_async == AsyncTransportSpec()
     assert okhttp == OkHttpTransportSpec()
     assert v1.transport == OkHttpTransportSpec()
-    assert (v1.transport.call, v1.transport.connect) == (timedelta(minutes=1), timedelta(seconds=10))
+    assert (v1.transport.call, v1.transport.connect) == (
+        timedelta(minutes=1),
+        timedelta(seconds=10),
+    )
     assert v1.max_num_batch_requests == 1000
 
 
 def test_async_timeouts_block_wins_with_its_own_defaults():
-    with pytest.warns(ModuleWarning, match="`call` is ignored because a `timeouts` block is present"):
-        transport = load_module_text(
-            v2("""
+    with pytest.warns(
+        ModuleWarning, match="`call` is ignored because a `timeouts` block is present"
+    ):
+        transport = (
+            load_module_text(
+                v2("""
             transport:
               call: 5min
               timeouts:
                 connect: 3s
             """)
-        ).endpoints[0].transport
+            )
+            .endpoints[0]
+            .transport
+        )
     assert transport == AsyncTransportSpec(call=timedelta(minutes=1), connect=timedelta(seconds=3))
 
 

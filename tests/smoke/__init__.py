@@ -2,5 +2,6 @@
 
 - `commands`: a seeded generator of nested command trees and the expected outcome of running them.
 - `interpreter`: `statefun.smoke.e2e/command-interpreter-fn`, written with the official Python SDK.
+- `driver`: feed, wait for quiescence, verify and drain by URL (ingress, egress, admin API).
 - `server`: `python -m tests.smoke.server --port N` serves the interpreter in its own process.
 """

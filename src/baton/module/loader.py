@@ -136,12 +136,18 @@ class _Node:
     def mapping(self, example: str = "") -> dict[str, _Node]:
         if not self.is_map:
             hint = f" Write it like:\n  {example}" if example else ""
-            self.fail(f"`{self.name}` must be a mapping (key: value pairs), got {_describe(self)}.{hint}")
+            self.fail(
+                f"`{self.name}` must be a mapping (key: value pairs), got {_describe(self)}.{hint}"
+            )
         return self.value
 
     def items(self, example: str = "") -> list[_Node]:
         if not self.is_list:
-            hint = f" Write it as a YAML list, e.g. {example}" if example else " Write it as a YAML list."
+            hint = (
+                f" Write it as a YAML list, e.g. {example}"
+                if example
+                else " Write it as a YAML list."
+            )
             self.fail(f"`{self.name}` must be a list, got {_describe(self)}.{hint}")
         return self.value
 
@@ -174,17 +180,28 @@ class _Node:
         if not strict and isinstance(self.value, (bool, int, float)):
             return self.raw or str(self.value)
         hint = f" Write e.g. `{example}`." if example else ""
-        quote = " Quote it to make it a string." if isinstance(self.value, (bool, int, float)) else ""
+        quote = (
+            " Quote it to make it a string." if isinstance(self.value, (bool, int, float)) else ""
+        )
         self.fail(f"`{self.name}` must be a string, got {_describe(self)}.{quote}{hint}")
 
-    def integer(self, *, strict: bool = False, example: str = "1000", lo: int | None = None, hi: int | None = None) -> int:
+    def integer(
+        self,
+        *,
+        strict: bool = False,
+        example: str = "1000",
+        lo: int | None = None,
+        hi: int | None = None,
+    ) -> int:
         """An int. Jackson-bound int fields also take numeric strings; `strict` mirrors
         `Selectors.optionalIntegerAt` ("not an integer")."""
         value = self.value
         if isinstance(value, str) and not strict and re.fullmatch(r"\s*[+-]?\d+\s*", value):
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(f"`{self.name}` must be an integer, got {_describe(self)}. Use a number such as {example}.")
+            self.fail(
+                f"`{self.name}` must be an integer, got {_describe(self)}. Use a number such as {example}."
+            )
         low, high = _INT32 if lo is None and hi is None else (lo, hi)
         if (low is not None and value < low) or (high is not None and value > high):
             self.fail(f"`{self.name}` must be between {low} and {high}, got {value}.")
@@ -200,9 +217,13 @@ class _Node:
         try:
             result = parse_duration(self.value)
         except ValueError as exc:
-            self.fail(f"`{self.name}` is not a valid duration: {exc}. Write e.g. `{self.name}: 10s`.")
+            self.fail(
+                f"`{self.name}` is not a valid duration: {exc}. Write e.g. `{self.name}: 10s`."
+            )
         if isinstance(self.value, str) and duration_unit(self.value) not in (None, *FLINK_LABELS):
-            self.warn(f"the unit in {self.value!r} is a baton convenience; StateFun only accepts `µs` or `micros`.")
+            self.warn(
+                f"the unit in {self.value!r} is a baton convenience; StateFun only accepts `µs` or `micros`."
+            )
         return result
 
     def typename(self, example: str, *, strict: bool = False) -> TypeName:
@@ -293,7 +314,12 @@ def _yaml_int(raw: str) -> int | str:
 
 def _yaml_float(raw: str) -> float | str:
     text = raw.replace("_", "").lower()
-    special = {".inf": float("inf"), "+.inf": float("inf"), "-.inf": float("-inf"), ".nan": float("nan")}
+    special = {
+        ".inf": float("inf"),
+        "+.inf": float("inf"),
+        "-.inf": float("-inf"),
+        ".nan": float("nan"),
+    }
     if text in special:
         return special[text]
     try:
@@ -304,7 +330,12 @@ def _yaml_float(raw: str) -> float | str:
 
 def _convert(node: Node, file: str, path: str, line: int, active: set[int]) -> _Node:
     if id(node) in active:
-        raise ModuleError("a YAML alias refers to itself; StateFun cannot read recursive documents.", file=file, line=line, field=path or None)
+        raise ModuleError(
+            "a YAML alias refers to itself; StateFun cannot read recursive documents.",
+            file=file,
+            line=line,
+            field=path or None,
+        )
     if isinstance(node, ScalarNode):
         return _Node(_scalar(node), node.value, line, path, file)
     active.add(id(node))
@@ -325,12 +356,22 @@ def _convert_mapping(node: MappingNode, file: str, path: str, active: set[int]) 
     for key_node, value_node in node.value:
         key_line = key_node.start_mark.line + 1
         if not isinstance(key_node, ScalarNode):
-            raise ModuleError("mapping keys must be plain strings, not lists or mappings.", file=file, line=key_line, field=path or None)
+            raise ModuleError(
+                "mapping keys must be plain strings, not lists or mappings.",
+                file=file,
+                line=key_line,
+                field=path or None,
+            )
         key = key_node.value
         child_path = f"{path}.{key}" if path else key
         if key in entries:
             # Jackson keeps the last value of a repeated key.
-            _warn(file, key_line, child_path, f"key `{key}` is repeated (first at line {entries[key].line}); the last value wins, as in StateFun.")
+            _warn(
+                file,
+                key_line,
+                child_path,
+                f"key `{key}` is repeated (first at line {entries[key].line}); the last value wins, as in StateFun.",
+            )
         entries[key] = _convert(value_node, file, child_path, key_line, active)
     return entries
 
@@ -397,12 +438,16 @@ def _check_url(node: _Node, template: str, transport: TransportSpec) -> None:
             "{function.name} (the namespace is never substituted)."
         )
     if any(ch.isspace() for ch in url):
-        node.fail(f"`urlPathTemplate` {template!r} contains whitespace; remove it or percent-encode it (%20).")
+        node.fail(
+            f"`urlPathTemplate` {template!r} contains whitespace; remove it or percent-encode it (%20)."
+        )
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        node.fail(f"`urlPathTemplate` {template!r} is not a valid URL ({exc}). Write e.g. http://localhost:8000/statefun.")
+        node.fail(
+            f"`urlPathTemplate` {template!r} is not a valid URL ({exc}). Write e.g. http://localhost:8000/statefun."
+        )
     scheme = parts.scheme.lower()
     if scheme in ("http+unix", "https+unix"):
         _check_unix_url(node, template, parts.path, transport)
@@ -413,9 +458,13 @@ def _check_url(node: _Node, template: str, transport: TransportSpec) -> None:
             "(http+unix/https+unix with the OkHttp transport). Write e.g. http://localhost:8000/statefun."
         )
     elif not parts.hostname:
-        node.fail(f"`urlPathTemplate` {template!r} has no host. Write e.g. http://localhost:8000/statefun.")
+        node.fail(
+            f"`urlPathTemplate` {template!r} has no host. Write e.g. http://localhost:8000/statefun."
+        )
     elif port == 0:
-        node.fail(f"`urlPathTemplate` {template!r} uses port 0; use the port your function server listens on.")
+        node.fail(
+            f"`urlPathTemplate` {template!r} uses port 0; use the port your function server listens on."
+        )
 
 
 def _check_unix_url(node: _Node, template: str, path: str, transport: TransportSpec) -> None:
@@ -438,7 +487,9 @@ def _properties(node: _Node | None) -> dict[str, str]:
         return {}
     example = "\n  - bootstrap.servers: kafka:9092"
     if node.is_map:
-        node.fail(f"`{node.name}` must be a list of single-entry maps, not a mapping. Write each property as a list item:{example}")
+        node.fail(
+            f"`{node.name}` must be a list of single-entry maps, not a mapping. Write each property as a list item:{example}"
+        )
     result: dict[str, str] = {}
     for item in node.items(example):
         entries = item.mapping("- some.property: value")
@@ -447,7 +498,9 @@ def _properties(node: _Node | None) -> dict[str, str]:
         (key, value), *rest = entries.items()
         if rest:
             # StateFun reads only the first entry of each list item.
-            item.warn(f"only `{key}` is read from this item (StateFun reads one entry per item); put {', '.join(f'`{k}`' for k, _ in rest)} in their own `- key: value` items.")
+            item.warn(
+                f"only `{key}` is read from this item (StateFun reads one entry per item); put {', '.join(f'`{k}`' for k, _ in rest)} in their own `- key: value` items."
+            )
         if value.is_map or value.is_list:
             value.fail(f"property `{key}` must have a scalar value, got {_describe(value)}.")
         result[key] = "null" if value.is_null else value.text()
@@ -455,7 +508,9 @@ def _properties(node: _Node | None) -> dict[str, str]:
 
 
 def _targets(node: _Node) -> tuple[TypeName, ...]:
-    targets = tuple(item.typename("example/greeter") for item in node.items("`targets: [example/greeter]`"))
+    targets = tuple(
+        item.typename("example/greeter") for item in node.items("`targets: [example/greeter]`")
+    )
     if not targets:
         node.warn("no targets: records from this source are not delivered to any function.")
     return targets
@@ -492,7 +547,9 @@ def _one_of(node: _Node, valid: Sequence[str], what: str, noun: str = "values") 
     """One of a fixed set of case-sensitive words, with StateFun's own wording."""
     value = node.text()
     if value not in valid:
-        node.fail(f"Invalid {what}: {value}; valid {noun} are [{', '.join(valid)}].{_did_you_mean(value, valid)}")
+        node.fail(
+            f"Invalid {what}: {value}; valid {noun} are [{', '.join(valid)}].{_did_you_mean(value, valid)}"
+        )
     return value
 
 
@@ -504,9 +561,18 @@ _V1_KEYS = ("functions", "urlPathTemplate", "maxNumBatchRequests", "maxRetries",
 _V2_KEYS = ("functions", "urlPathTemplate", "maxNumBatchRequests", "transport")
 _OKHTTP_TIMEOUTS = ("call", "connect", "read", "write")
 _ASYNC_KEYS = (
-    "type", "call", "connect", "pool_ttl", "pool_size", "payload_max_bytes",
-    "trust_cacerts", "client_cert", "client_key", "client_key_password", "timeouts",
-)  # fmt: skip
+    "type",
+    "call",
+    "connect",
+    "pool_ttl",
+    "pool_size",
+    "payload_max_bytes",
+    "trust_cacerts",
+    "client_cert",
+    "client_key",
+    "client_key_password",
+    "timeouts",
+)
 _ASYNC_HINTS = {
     "read": " The async transport has no read timeout (OkHttp only).",
     "write": " The async transport has no write timeout (OkHttp only).",
@@ -524,16 +590,22 @@ class _Parsed:
 
 def _endpoint_v1(spec: _Node, kind: str, source: SourceLocation) -> _Parsed:
     spec.mapping("functions: example/*")
-    _check_keys(spec, _V1_KEYS, {
-        "transport": " `transport` is only read by io.statefun.endpoints.v2/http; a v1 endpoint always uses OkHttp with `timeouts:` directly under spec.",
-    })  # fmt: skip
+    _check_keys(
+        spec,
+        _V1_KEYS,
+        {
+            "transport": " `transport` is only read by io.statefun.endpoints.v2/http; a v1 endpoint always uses OkHttp with `timeouts:` directly under spec.",
+        },
+    )
     functions = spec.require("functions", "functions: example/*")
     target = _target_functions(functions, strict=True)
     url = spec.require("urlPathTemplate", "urlPathTemplate: http://localhost:8000/statefun")
     template = url.text(strict=True)
     batch = _max_batch(spec.get("maxNumBatchRequests"), strict=True)
     if (retries := spec.get("maxRetries")) is not None:
-        retries.warn("`maxRetries` has no effect in StateFun 3.x; retries are bounded by `timeouts.call`.")
+        retries.warn(
+            "`maxRetries` has no effect in StateFun 3.x; retries are bounded by `timeouts.call`."
+        )
     # The whole v1 spec is the OkHttp transport's properties, so `timeouts` sits under spec.
     transport = _okhttp(spec.get("timeouts"))
     _check_url(url, template, transport)
@@ -550,10 +622,14 @@ def _endpoint_v1(spec: _Node, kind: str, source: SourceLocation) -> _Parsed:
 
 def _endpoint_v2(spec: _Node, kind: str, source: SourceLocation) -> _Parsed:
     spec.mapping("functions: example/*")
-    _check_keys(spec, _V2_KEYS, {
-        "transports": " The key is singular: `transport` (the StateFun Javadoc is wrong).",
-        "timeouts": " In a v2 endpoint, timeouts belong to the transport: `transport: {type: io.statefun.transports.v1/okhttp, timeouts: {...}}`, or `transport: {call: 2min}` for the async default.",
-    })  # fmt: skip
+    _check_keys(
+        spec,
+        _V2_KEYS,
+        {
+            "transports": " The key is singular: `transport` (the StateFun Javadoc is wrong).",
+            "timeouts": " In a v2 endpoint, timeouts belong to the transport: `transport: {type: io.statefun.transports.v1/okhttp, timeouts: {...}}`, or `transport: {call: 2min}` for the async default.",
+        },
+    )
     functions = spec.require("functions", "functions: example/*")
     target = _target_functions(functions, strict=False)
     url = spec.require("urlPathTemplate", "urlPathTemplate: http://localhost:8000/statefun")
@@ -587,10 +663,21 @@ def _v2_transport(node: _Node | None) -> TransportSpec:
         return _async(node)
     transport_type = type_node.typename(str(ASYNC_TRANSPORT), strict=True)
     if transport_type == OKHTTP_TRANSPORT:
-        _check_keys(node, ("type", "timeouts"), {
-            **{key: f" Put it under `timeouts:`; the OkHttp transport reads only timeouts.{{{','.join(_OKHTTP_TIMEOUTS)}}}." for key in _OKHTTP_TIMEOUTS},
-            **{key: " This is an async-transport property; the OkHttp transport ignores it." for key in _ASYNC_KEYS if key not in ("type", "timeouts", *_OKHTTP_TIMEOUTS)},
-        })  # fmt: skip
+        _check_keys(
+            node,
+            ("type", "timeouts"),
+            {
+                **{
+                    key: f" Put it under `timeouts:`; the OkHttp transport reads only timeouts.{{{','.join(_OKHTTP_TIMEOUTS)}}}."
+                    for key in _OKHTTP_TIMEOUTS
+                },
+                **{
+                    key: " This is an async-transport property; the OkHttp transport ignores it."
+                    for key in _ASYNC_KEYS
+                    if key not in ("type", "timeouts", *_OKHTTP_TIMEOUTS)
+                },
+            },
+        )
         return _okhttp(node.get("timeouts"))
     if transport_type == ASYNC_TRANSPORT:
         return _async(node)
@@ -634,14 +721,22 @@ def _async(props: _Node) -> AsyncTransportSpec:
     pool_ttl = props.get("pool_ttl")
     pool_size = props.get("pool_size")
     payload = props.get("payload_max_bytes")
-    files = {key: node.text() for key in ("trust_cacerts", "client_cert", "client_key", "client_key_password") if (node := props.get(key))}
+    files = {
+        key: node.text()
+        for key in ("trust_cacerts", "client_cert", "client_key", "client_key_password")
+        if (node := props.get(key))
+    }
     _check_mutual_tls(props, files)
     return AsyncTransportSpec(
         call=call,
         connect=connect,
         pool_ttl=defaults.pool_ttl if pool_ttl is None else pool_ttl.duration(),  # 0 disables
-        pool_size=defaults.pool_size if pool_size is None else pool_size.integer(lo=1, hi=_INT32[1], example="1024"),
-        payload_max_bytes=defaults.payload_max_bytes if payload is None else payload.integer(lo=1, hi=_INT32[1], example="33554432"),
+        pool_size=defaults.pool_size
+        if pool_size is None
+        else pool_size.integer(lo=1, hi=_INT32[1], example="1024"),
+        payload_max_bytes=defaults.payload_max_bytes
+        if payload is None
+        else payload.integer(lo=1, hi=_INT32[1], example="33554432"),
         **files,
     )
 
@@ -664,7 +759,9 @@ def _async_legacy_timeouts(props: _Node, timeouts: _Node) -> tuple[timedelta, ti
 def _check_mutual_tls(props: _Node, files: dict[str, str]) -> None:
     if ("client_cert" in files) == ("client_key" in files):
         return
-    present, absent = ("client_cert", "client_key") if "client_cert" in files else ("client_key", "client_cert")
+    present, absent = (
+        ("client_cert", "client_key") if "client_cert" in files else ("client_key", "client_cert")
+    )
     props.mapping()[present].fail(
         "You need to provide both the cert and the key if you want to use mutual TLS: "
         f"`{present}` is set but `{absent}` is not. Add `{absent}: file:/path/to/{absent.split('_')[1]}.pem` "
@@ -692,20 +789,46 @@ def _fmt(value: timedelta) -> str:
 #  Kafka (§1.8, §1.9)
 # =============================================================================================
 
-_KAFKA_INGRESS_KEYS = ("id", "address", "consumerGroupId", "topics", "autoOffsetResetPosition", "startupPosition", "properties")
+_KAFKA_INGRESS_KEYS = (
+    "id",
+    "address",
+    "consumerGroupId",
+    "topics",
+    "autoOffsetResetPosition",
+    "startupPosition",
+    "properties",
+)
 _KAFKA_STARTUP_TYPES = ("group-offsets", "earliest", "latest", "specific-offsets", "date")
-_PROPERTY_HINT = " Settings passed to the Kafka client go under `properties:` as `- key: value` items."
+_PROPERTY_HINT = (
+    " Settings passed to the Kafka client go under `properties:` as `- key: value` items."
+)
 
 
 def _kafka_ingress(spec: _Node, kind: str, source: SourceLocation) -> _Parsed:
     spec.mapping("id: example/names")
-    _check_keys(spec, _KAFKA_INGRESS_KEYS, {"bootstrap.servers": _PROPERTY_HINT, "group.id": _PROPERTY_HINT})
+    _check_keys(
+        spec, _KAFKA_INGRESS_KEYS, {"bootstrap.servers": _PROPERTY_HINT, "group.id": _PROPERTY_HINT}
+    )
     id_node = spec.require("id", "id: example/names")
     ingress_id = id_node.typename("example/names")
     properties = _properties(spec.get("properties"))
     # Named fields win over the same setting given in `properties`.
-    address = _setting(spec, "address", properties, "bootstrap.servers", "Missing setting for Kafka address.", "address: kafka:9092")
-    group = _setting(spec, "consumerGroupId", properties, "group.id", "Missing setting for consumer group id.", "consumerGroupId: my-group")
+    address = _setting(
+        spec,
+        "address",
+        properties,
+        "bootstrap.servers",
+        "Missing setting for Kafka address.",
+        "address: kafka:9092",
+    )
+    group = _setting(
+        spec,
+        "consumerGroupId",
+        properties,
+        "group.id",
+        "Missing setting for consumer group id.",
+        "consumerGroupId: my-group",
+    )
     topics = _kafka_topics(spec)
     reset = spec.get("autoOffsetResetPosition")
     position, offsets, date = _kafka_startup(spec.get("startupPosition"))
@@ -725,7 +848,9 @@ def _kafka_ingress(spec: _Node, kind: str, source: SourceLocation) -> _Parsed:
     return _Parsed(ingress, ("ingress", str(ingress_id)), id_node)
 
 
-def _setting(spec: _Node, key: str, properties: dict[str, str], prop: str, statefun: str, example: str) -> str:
+def _setting(
+    spec: _Node, key: str, properties: dict[str, str], prop: str, statefun: str, example: str
+) -> str:
     if (node := spec.get(key)) is not None:
         return node.text()
     if prop in properties:
@@ -735,18 +860,24 @@ def _setting(spec: _Node, key: str, properties: dict[str, str], prop: str, state
 
 def _kafka_topics(spec: _Node) -> tuple[KafkaTopicRoute, ...]:
     node = spec.get("topics")
-    if node is None or not node.items("`topics: [{topic: names, valueType: example/Name, targets: [example/person]}]`"):
+    if node is None or not node.items(
+        "`topics: [{topic: names, valueType: example/Name, targets: [example/person]}]`"
+    ):
         at = node or spec
         raise ModuleError(
             "Must define at least one Kafka topic to consume from. Add e.g.\n"
             "  topics:\n    - topic: names\n      valueType: io.statefun.types/string\n      targets: [example/person]",
-            file=at.file, line=at.line, field=spec.child_path("topics"),
-        )  # fmt: skip
+            file=at.file,
+            line=at.line,
+            field=spec.child_path("topics"),
+        )
     routes: dict[str, KafkaTopicRoute] = {}
     for item in node.value:
         route = _route(item, "topic", KafkaTopicRoute)
         if route.topic in routes:
-            item.warn(f"topic `{route.topic}` is listed twice; StateFun keeps only the last routing for it.")
+            item.warn(
+                f"topic `{route.topic}` is listed twice; StateFun keeps only the last routing for it."
+            )
         routes[route.topic] = route
     return tuple(routes.values())
 
@@ -766,7 +897,9 @@ def _route(item: _Node, source_key: str, route_type: type) -> Any:
 def _auto_offset_reset(node: _Node) -> str:
     value = node.text()
     if value.upper() not in ("EARLIEST", "LATEST"):
-        node.fail(f"Invalid autoOffsetResetPosition: {value}; valid values are [EARLIEST, LATEST] (case-insensitive).")
+        node.fail(
+            f"Invalid autoOffsetResetPosition: {value}; valid values are [EARLIEST, LATEST] (case-insensitive)."
+        )
     return value.lower()
 
 
@@ -776,7 +909,9 @@ def _kafka_startup(node: _Node | None) -> tuple[Any, dict[str, int], str | None]
         return "latest", {}, None
     node.mapping("startupPosition: {type: earliest}")
     _check_keys(node, ("type", "offsets", "date"))
-    kind = _one_of(node.require("type", "type: earliest"), _KAFKA_STARTUP_TYPES, "startup position type")
+    kind = _one_of(
+        node.require("type", "type: earliest"), _KAFKA_STARTUP_TYPES, "startup position type"
+    )
     if kind == "specific-offsets":
         return kind, _specific_offsets(node.require("offsets", "offsets: [{names/0: 42}]")), None
     if kind == "date":
@@ -795,7 +930,9 @@ def _specific_offsets(node: _Node) -> dict[str, int]:
         while parts and parts[-1] == "":  # Java String.split drops trailing empty parts
             parts.pop()
         if len(parts) != 2 or not re.fullmatch(r"[+-]?\d+", parts[1]):
-            value.fail(f"{key} does not conform to the <topic>/<partition_id> format, e.g. `names/0: 42`.")
+            value.fail(
+                f"{key} does not conform to the <topic>/<partition_id> format, e.g. `names/0: 42`."
+            )
         offsets[key] = value.integer(example="42", lo=-(2**63), hi=2**63 - 1)
     return offsets
 
@@ -829,16 +966,25 @@ def _delivery_semantic(node: _Node | None) -> tuple[Any, timedelta | None]:
         return "at-least-once", None
     node.mapping("deliverySemantic: {type: at-least-once}")
     _check_keys(node, ("type", "transactionTimeoutMillis", "transactionTimeout"))
-    semantic = _one_of(node.require("type", "type: at-least-once"), _DELIVERY, "delivery semantic type", "types")
+    semantic = _one_of(
+        node.require("type", "type: at-least-once"), _DELIVERY, "delivery semantic type", "types"
+    )
     if semantic != "exactly-once":
         return semantic, None
     millis, duration = node.get("transactionTimeoutMillis"), node.get("transactionTimeout")
     if millis is not None:
         if duration is not None:
-            duration.warn("`transactionTimeout` is ignored: the deprecated `transactionTimeoutMillis` wins, as in StateFun.")
-        return semantic, timedelta(milliseconds=millis.integer(example="900000", lo=0, hi=2**63 - 1))
+            duration.warn(
+                "`transactionTimeout` is ignored: the deprecated `transactionTimeoutMillis` wins, as in StateFun."
+            )
+        return semantic, timedelta(
+            milliseconds=millis.integer(example="900000", lo=0, hi=2**63 - 1)
+        )
     if duration is None:
-        node.missing("transactionTimeout", "Delivery semantic `exactly-once` needs a transaction timeout; add e.g. `transactionTimeout: 15min`.")
+        node.missing(
+            "transactionTimeout",
+            "Delivery semantic `exactly-once` needs a transaction timeout; add e.g. `transactionTimeout: 15min`.",
+        )
     return semantic, duration.duration()
 
 
@@ -848,8 +994,21 @@ def _delivery_semantic(node: _Node | None) -> tuple[Any, timedelta | None]:
 
 _REGION_TYPES = ("default", "specific", "custom-endpoint")
 _CREDENTIAL_TYPES = ("default", "basic", "profile")
-_KINESIS_INGRESS_KEYS = ("id", "awsRegion", "awsCredentials", "startupPosition", "streams", "clientConfigProperties")
-_KINESIS_EGRESS_KEYS = ("id", "awsRegion", "awsCredentials", "maxOutstandingRecords", "clientConfigProperties")
+_KINESIS_INGRESS_KEYS = (
+    "id",
+    "awsRegion",
+    "awsCredentials",
+    "startupPosition",
+    "streams",
+    "clientConfigProperties",
+)
+_KINESIS_EGRESS_KEYS = (
+    "id",
+    "awsRegion",
+    "awsCredentials",
+    "maxOutstandingRecords",
+    "clientConfigProperties",
+)
 
 
 def _aws_region(node: _Node | None) -> AwsRegion:
@@ -862,7 +1021,9 @@ def _aws_region(node: _Node | None) -> AwsRegion:
         return AwsRegion("specific", id=node.require("id", "id: us-west-1").text())
     if kind == "custom-endpoint":
         endpoint = node.require("endpoint", "endpoint: https://localhost:4567").text()
-        return AwsRegion("custom-endpoint", id=node.require("id", "id: us-west-1").text(), endpoint=endpoint)
+        return AwsRegion(
+            "custom-endpoint", id=node.require("id", "id: us-west-1").text(), endpoint=endpoint
+        )
     return AwsRegion()
 
 
@@ -910,18 +1071,24 @@ def _kinesis_ingress(spec: _Node, kind: str, source: SourceLocation) -> _Parsed:
 
 def _kinesis_streams(spec: _Node) -> tuple[KinesisStreamRoute, ...]:
     node = spec.get("streams")
-    if node is None or not node.items("`streams: [{stream: names, valueType: example/Name, targets: [example/person]}]`"):
+    if node is None or not node.items(
+        "`streams: [{stream: names, valueType: example/Name, targets: [example/person]}]`"
+    ):
         at = node or spec
         raise ModuleError(
             "Must define at least one Kinesis stream to consume from. Add e.g.\n"
             "  streams:\n    - stream: names\n      valueType: io.statefun.types/string\n      targets: [example/person]",
-            file=at.file, line=at.line, field=spec.child_path("streams"),
-        )  # fmt: skip
+            file=at.file,
+            line=at.line,
+            field=spec.child_path("streams"),
+        )
     routes: dict[str, KinesisStreamRoute] = {}
     for item in node.value:
         route = _route(item, "stream", KinesisStreamRoute)
         if route.stream in routes:
-            item.warn(f"stream `{route.stream}` is listed twice; StateFun keeps only the last routing for it.")
+            item.warn(
+                f"stream `{route.stream}` is listed twice; StateFun keeps only the last routing for it."
+            )
         routes[route.stream] = route
     return tuple(routes.values())
 
@@ -931,7 +1098,11 @@ def _kinesis_startup(node: _Node | None) -> tuple[Any, str | None]:
         return "latest", None
     node.mapping("startupPosition: {type: earliest}")
     _check_keys(node, ("type", "date"))
-    kind = _one_of(node.require("type", "type: earliest"), ("earliest", "latest", "date"), "startup position type")
+    kind = _one_of(
+        node.require("type", "type: earliest"),
+        ("earliest", "latest", "date"),
+        "startup position type",
+    )
     if kind == "date":
         return kind, _startup_date(node.require("date", "date: 2020-02-01 04:15:00.000 +0000"))
     return kind, None
@@ -947,7 +1118,9 @@ def _kinesis_egress(spec: _Node, kind: str, source: SourceLocation) -> _Parsed:
         id=egress_id,
         aws_region=_aws_region(spec.get("awsRegion")),
         aws_credentials=_aws_credentials(spec.get("awsCredentials")),
-        max_outstanding_records=1000 if outstanding is None else outstanding.integer(lo=1, hi=_INT32[1]),
+        max_outstanding_records=1000
+        if outstanding is None
+        else outstanding.integer(lo=1, hi=_INT32[1]),
         client_config_properties=_properties(spec.get("clientConfigProperties")),
         kind=kind,
         source=source,
@@ -980,11 +1153,15 @@ def _playground_egress(spec: _Node, kind: str, source: SourceLocation) -> _Parse
     node = spec.require("topics", "topics: [greetings]")
     topics = [item.text(example="- greetings") for item in node.items("`topics: [greetings]`")]
     if not topics:
-        node.fail("`topics` must list at least one topic that functions publish to, e.g. `topics: [greetings]`.")
+        node.fail(
+            "`topics` must list at least one topic that functions publish to, e.g. `topics: [greetings]`."
+        )
     for i, topic in enumerate(topics):
         if topic in topics[:i]:
             node.value[i].warn(f"topic `{topic}` is listed twice.")
-    egress = PlaygroundEgressSpec(port=port, topics=tuple(dict.fromkeys(topics)), kind=kind, source=source)
+    egress = PlaygroundEgressSpec(
+        port=port, topics=tuple(dict.fromkeys(topics)), kind=kind, source=source
+    )
     return _Parsed(egress, ("egress", str(egress.id)), spec)
 
 
@@ -1016,6 +1193,15 @@ _LEGACY_KINDS = {
     "io.statefun.kinesis/egress": KINESIS_EGRESS,
 }
 _KNOWN_VERSIONS = ("1.0", "2.0", "3.0", "3.1")
+_SPEC_KEYS = frozenset(
+    _V2_KEYS
+    + _V1_KEYS
+    + _KAFKA_INGRESS_KEYS
+    + _KAFKA_EGRESS_KEYS
+    + _KINESIS_INGRESS_KEYS
+    + _KINESIS_EGRESS_KEYS
+    + ("port", "topics")
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1061,11 +1247,19 @@ class _Loader:
 
     def _component(self, doc: _Node) -> _Component:
         if not doc.is_map:
-            doc.fail(f"a module document must be a mapping with the keys `kind` and `spec`, got {_describe(doc)}. {_ENVELOPE}")
-        legacy = " This looks like a legacy `version:` module, which must be the only document in its file." if "version" in doc.value else ""
+            doc.fail(
+                f"a module document must be a mapping with the keys `kind` and `spec`, got {_describe(doc)}. {_ENVELOPE}"
+            )
+        legacy = (
+            " This looks like a legacy `version:` module, which must be the only document in its file."
+            if "version" in doc.value
+            else ""
+        )
         for key in ("kind", "spec"):
             if key not in doc.value:
                 doc.missing(key, f"Every document needs `kind:` and `spec:`.{legacy} {_ENVELOPE}")
+        # StateFun ignores other top-level keys; a stray `id:` or `port:` usually belongs in spec.
+        _check_keys(doc, ("kind", "spec"), {key: " Put it under `spec:`." for key in _SPEC_KEYS})
         kind_node = doc.value["kind"]
         kind = kind_node.typename("io.statefun.endpoints.v2/http")
         return _Component(kind_node, doc.value["spec"], kind, kind_node.line)
@@ -1101,16 +1295,26 @@ class _Loader:
         module = root.get("module")
         meta_type = _legacy_meta_type(root, module)
         if meta_type.text().lower() != "remote":
-            meta_type.fail(f"Unknown module type {meta_type.text()}, currently supported: REMOTE. Write `type: remote`.")
+            meta_type.fail(
+                f"Unknown module type {meta_type.text()}, currently supported: REMOTE. Write `type: remote`."
+            )
         _check_legacy_version(version_node, version)
         spec = module.get("spec") if module is not None and module.is_map else None
         if spec is None:
-            root.fail(f"A module without a spec at {root.file}. Add `module.spec` with `endpoints`, `ingresses` and `egresses` lists.")
+            root.fail(
+                f"A module without a spec at {root.file}. Add `module.spec` with `endpoints`, `ingresses` and `egresses` lists."
+            )
         spec.mapping("spec: {endpoints: [...]}")
         _check_keys(spec, ("endpoints", "ingresses", "egresses"))
-        for section, key in (("endpoints", "endpoint"), ("ingresses", "ingress"), ("egresses", "egress")):
+        for section, key in (
+            ("endpoints", "endpoint"),
+            ("ingresses", "ingress"),
+            ("egresses", "egress"),
+        ):
             items = spec.get(section)
-            for item in [] if items is None else items.items(f"`{section}:` followed by `- {key}:` items"):
+            for item in (
+                [] if items is None else items.items(f"`{section}:` followed by `- {key}:` items")
+            ):
                 self._guard(lambda item=item, key=key: self._bind(_legacy_component(item, key)))
 
 
@@ -1118,17 +1322,25 @@ def _legacy_meta_type(root: _Node, module: _Node | None) -> _Node:
     meta = module.get("meta") if module is not None and module.is_map else None
     meta_type = meta.get("type") if meta is not None and meta.is_map else None
     if meta_type is None:
-        root.fail(f"Unable to find a module type in {root.file}. Add `module: {{meta: {{type: remote}}}}`.")
+        root.fail(
+            f"Unable to find a module type in {root.file}. Add `module: {{meta: {{type: remote}}}}`."
+        )
     return meta_type
 
 
 def _check_legacy_version(node: _Node, version: str) -> None:
     if version not in _KNOWN_VERSIONS:
-        node.fail(f"Unrecognized format version: {version}. The legacy format loads only version \"3.0\"; newer files use `kind:`/`spec:` documents.")
+        node.fail(
+            f'Unrecognized format version: {version}. The legacy format loads only version "3.0"; newer files use `kind:`/`spec:` documents.'
+        )
     if version < "3.0":
-        node.fail(f"Only format versions higher than or equal to 3.0 is supported. Was version {version}. Rewrite the file as `kind:`/`spec:` documents.")
+        node.fail(
+            f"Only format versions higher than or equal to 3.0 is supported. Was version {version}. Rewrite the file as `kind:`/`spec:` documents."
+        )
     if version != "3.0":
-        node.fail(f"Unrecognized format version: {version}. StateFun 3.3 loads only legacy version \"3.0\"; write `kind:`/`spec:` documents instead.")
+        node.fail(
+            f'Unrecognized format version: {version}. StateFun 3.3 loads only legacy version "3.0"; write `kind:`/`spec:` documents instead.'
+        )
 
 
 def _legacy_component(item: _Node, key: str) -> _Component:
@@ -1141,13 +1353,17 @@ def _legacy_endpoint(item: _Node) -> _Component:
     meta = entry.require("meta", "meta: {kind: http}")
     kind_node = meta.require("kind", "kind: http")
     kind = _legacy_kind(kind_node)
-    spec = entry.require("spec", "spec: {functions: example/*, urlPathTemplate: http://localhost:8000/statefun}")
+    spec = entry.require(
+        "spec", "spec: {functions: example/*, urlPathTemplate: http://localhost:8000/statefun}"
+    )
     return _Component(kind_node, spec, kind, entry.line)
 
 
 def _legacy_io(item: _Node, key: str) -> _Component:
     """`- ingress|egress: {meta: {type, id}, spec}`; meta.id is copied into the spec as `id`."""
-    entry = item.require(key, f"{key}: {{meta: {{type: io.statefun.kafka/{key}, id: example/{key}}}, spec: {{...}}}}")
+    entry = item.require(
+        key, f"{key}: {{meta: {{type: io.statefun.kafka/{key}, id: example/{key}}}, spec: {{...}}}}"
+    )
     meta = entry.require("meta", f"meta: {{type: io.statefun.kafka/{key}, id: example/{key}}}")
     kind_node = meta.require("type", f"type: io.statefun.kafka/{key}")
     id_node = meta.require("id", f"id: example/{key}")
@@ -1160,7 +1376,11 @@ def _legacy_io(item: _Node, key: str) -> _Component:
 
 def _legacy_kind(node: _Node) -> TypeName:
     text = node.text(strict=True)
-    return TypeName.parse(_LEGACY_KINDS[text]) if text in _LEGACY_KINDS else node.typename("io.statefun.kafka/ingress", strict=True)
+    return (
+        TypeName.parse(_LEGACY_KINDS[text])
+        if text in _LEGACY_KINDS
+        else node.typename("io.statefun.kafka/ingress", strict=True)
+    )
 
 
 # =============================================================================================
@@ -1178,12 +1398,16 @@ def _duplicates(parsed: list[_Parsed]) -> list[ModuleError]:
         node = item.binding_node
         if (previous := first_seen.get(item.binding)) is not None:
             what, key = item.binding
-            errors.append(ModuleError(
-                f"A binding for the key {key} was previously defined at {previous.file}:{previous.line}. "
-                f"Each function type, namespace wildcard, ingress id and egress id can be bound only "
-                f"once across all module files; remove or rename one of the two {what} bindings.",
-                file=node.file, line=node.line, field=node.path or None,
-            ))  # fmt: skip
+            errors.append(
+                ModuleError(
+                    f"A binding for the key {key} was previously defined at {previous.file}:{previous.line}. "
+                    f"Each function type, namespace wildcard, ingress id and egress id can be bound only "
+                    f"once across all module files; remove or rename one of the two {what} bindings.",
+                    file=node.file,
+                    line=node.line,
+                    field=node.path or None,
+                )
+            )
         else:
             first_seen[item.binding] = node
     return errors
@@ -1198,8 +1422,16 @@ def _finish(loader: _Loader) -> ModuleSpec:
     specs = [item.spec for item in loader.parsed]
     return ModuleSpec(
         endpoints=tuple(s for s in specs if isinstance(s, HttpEndpointSpec)),
-        ingresses=tuple(s for s in specs if isinstance(s, (KafkaIngressSpec, KinesisIngressSpec, PlaygroundIngressSpec))),
-        egresses=tuple(s for s in specs if isinstance(s, (KafkaEgressSpec, KinesisEgressSpec, PlaygroundEgressSpec))),
+        ingresses=tuple(
+            s
+            for s in specs
+            if isinstance(s, (KafkaIngressSpec, KinesisIngressSpec, PlaygroundIngressSpec))
+        ),
+        egresses=tuple(
+            s
+            for s in specs
+            if isinstance(s, (KafkaEgressSpec, KinesisEgressSpec, PlaygroundEgressSpec))
+        ),
         extensions=tuple(s for s in specs if isinstance(s, ExtensionDocument)),
         files=tuple(loader.files),
     )
@@ -1234,7 +1466,9 @@ def load_module(
     return _finish(loader)
 
 
-def load_module_text(text: str, filename: str = "<string>", *, strict_statefun: bool = False) -> ModuleSpec:
+def load_module_text(
+    text: str, filename: str = "<string>", *, strict_statefun: bool = False
+) -> ModuleSpec:
     """Load module.yaml content given as a string (for tests and tools)."""
     loader = _Loader(strict_statefun)
     loader.add_text(text, filename)

@@ -117,7 +117,7 @@ def _addr(text: str | None) -> Address | None:
 class SqliteStore(MemoryStore):
     """A MemoryStore whose every change is committed to `<data_dir>/baton.db` in epochs."""
 
-    def __init__(self, data_dir: str | os.PathLike[str], *, epoch_ms: float = 5.0) -> None:
+    def __init__(self, data_dir: str | os.PathLike[str], *, epoch_ms: float = 1.0) -> None:
         super().__init__()
         self.data_dir = Path(data_dir)
         self.path = self.data_dir / DB_NAME
