@@ -308,7 +308,8 @@ CASES = [
         5,
         "spec",
         [
-            "A binding for the key io.statefun.playground/ingress was previously defined at module.yaml:2."
+            "A binding for the key io.statefun.playground/ingress was previously defined"
+            " at module.yaml:2."
         ],
     ),
     (
@@ -365,7 +366,8 @@ CASES = [
         9,
         "spec.startupPosition.type",
         [
-            "Invalid startup position type: from-start; valid values are [group-offsets, earliest, latest, specific-offsets, date]"
+            "Invalid startup position type: from-start; valid values are"
+            " [group-offsets, earliest, latest, specific-offsets, date]"
         ],
     ),
     (
@@ -406,7 +408,8 @@ CASES = [
         6,
         "spec.deliverySemantic.type",
         [
-            "Invalid delivery semantic type: exactly_once; valid types are [at-least-once, exactly-once, none]",
+            "Invalid delivery semantic type: exactly_once;"
+            " valid types are [at-least-once, exactly-once, none]",
             "Did you mean `exactly-once`?",
         ],
     ),
@@ -447,7 +450,8 @@ CASES = [
         5,
         "spec.awsRegion.type",
         [
-            "Invalid AWS region type: us-west-1; valid values are [default, specific, custom-endpoint]"
+            "Invalid AWS region type: us-west-1;"
+            " valid values are [default, specific, custom-endpoint]"
         ],
     ),
     (
@@ -545,7 +549,7 @@ CASES = [
         """,
         1,
         "version",
-        ["Unrecognized format version: 3.1", 'loads only legacy version "3.0"'],
+        ["Unrecognized format version: 3.1", 'loads only the legacy version "3.0"'],
     ),
     (
         "legacy-version-unquoted",

@@ -420,3 +420,111 @@ def test_loading_emits_no_warnings_for_the_fixtures():
         warnings.simplefilter("error", ModuleWarning)
         for name in ("greeter.yaml", "all_kinds.yaml", "legacy_v30.yaml", "extra_functions.yaml"):
             load_module(FIXTURES / name)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "fragment"),
+    [
+        (  # YAML merge keys are plain keys to Jackson
+            """
+            kind: io.statefun.playground.v1/ingress
+            spec:
+              <<: {port: 1}
+              port: 8090
+            """,
+            3,
+            "YAML merge keys are not supported by StateFun's YAML parser",
+        ),
+        (  # a stray top-level key that belongs in spec
+            """
+            kind: io.statefun.playground.v1/egress
+            topics: [greetings]
+            spec: {port: 8091, topics: [greetings]}
+            """,
+            2,
+            "unknown key `topics` is ignored (StateFun ignores it too). Put it under `spec:`.",
+        ),
+        (  # StateFun reads one entry per properties item
+            """
+            kind: io.statefun.kafka.v1/egress
+            spec:
+              id: example/out
+              address: kafka:9092
+              properties:
+                - acks: all
+                  retries: 3
+            """,
+            6,
+            "only `acks` is read from this item",
+        ),
+        (  # `us` is a baton convenience, not a Flink unit
+            """
+            kind: io.statefun.endpoints.v2/http
+            spec:
+              functions: example/*
+              urlPathTemplate: http://localhost:8000/statefun
+              transport: {call: 90000000us}
+            """,
+            5,
+            "StateFun only accepts `µs` or `micros`",
+        ),
+        (  # a v1 endpoint has no `transport`
+            """
+            kind: io.statefun.endpoints.v1/http
+            spec:
+              functions: example/*
+              urlPathTemplate: http://localhost:8000/statefun
+              transport: {timeouts: {call: 1min}}
+            """,
+            5,
+            "a v1 endpoint always uses OkHttp, with `timeouts:` directly under spec",
+        ),
+    ],
+)
+def test_accepted_with_a_specific_warning(text, line, fragment):
+    with pytest.warns(ModuleWarning) as caught:
+        load_module_text(yaml(text), "w.yaml")
+    messages = [str(w.message) for w in caught if issubclass(w.category, ModuleWarning)]
+    assert any(m.startswith(f"w.yaml:{line}: ") and fragment in m for m in messages), messages
+
+
+def test_legacy_detection_hint_for_a_stray_version_key():
+    with pytest.raises(ModuleError) as info:
+        load_module_text(
+            yaml("""
+            version: "3.0"
+            kind: io.statefun.playground.v1/ingress
+            spec: {port: 8090}
+            """)
+        )
+    assert "Unable to find a module type" in info.value.message
+    assert "Or remove `version`" in info.value.message
+
+
+def test_recursive_alias_is_an_error_not_a_crash():
+    with pytest.raises(ModuleError, match="refers to itself") as info:
+        load_module_text("kind: baton.x.v1/y\nspec: &a [*a]\n", "r.yaml")
+    assert (info.value.line, info.value.field) == (2, "spec[0]")
+
+
+def test_mutated_fixtures_only_ever_raise_module_errors():
+    """Damaged files fail with a located ModuleError, never with an internal exception."""
+    import random
+
+    texts = [path.read_text() for path in sorted(FIXTURES.glob("*.yaml"))]
+    values = ["~", "[]", "{}", "[1, 2]", "{a: b}", "0", "-1", "ten", "3.0", "true", "a/b/c", "x/*"]
+    rng = random.Random(7)
+    for _ in range(400):
+        lines = rng.choice(texts).splitlines()
+        j = rng.randrange(len(lines))
+        if rng.random() < 0.3:
+            del lines[j]
+        elif ":" in lines[j]:
+            lines[j] = f"{lines[j].partition(':')[0]}: {rng.choice(values)}"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                load_module_text("\n".join(lines), "m.yaml")
+            except ModuleError as error:
+                assert error.file == "m.yaml"
+                assert error.message

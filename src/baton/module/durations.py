@@ -42,7 +42,7 @@ _MAX_LONG = 2**63 - 1
 
 
 def parse_duration(value: str | int) -> timedelta:
-    """Parse a duration like Flink `TimeUtils.parseDuration`; a bare number (or a YAML int) is ms."""
+    """Parse a duration like Flink `TimeUtils.parseDuration`; a bare number or an int is ms."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise ValueError(
             f"a duration must be a number of milliseconds or a string such as '10s', got {value!r}"
@@ -57,7 +57,8 @@ def parse_duration(value: str | int) -> timedelta:
     number, unit = _split(text)
     if not number:
         raise ValueError(
-            f"duration {value!r} does not start with a number; write it like '10s', '2 min' or '500'"
+            f"duration {value!r} does not start with a number; "
+            "write it like '10s', '2 min' or '500'"
         )
     amount = int(number)
     if amount > _MAX_LONG:
@@ -78,7 +79,7 @@ def duration_unit(text: str) -> str | None:
 
 
 def _split(text: str) -> tuple[str, str]:
-    """Leading ASCII digits, then the trimmed lower-cased rest (Flink reads only digits, no sign)."""
+    """Leading ASCII digits, then the trimmed lower-cased rest (Flink reads no sign)."""
     digits = len(text) - len(text.lstrip("0123456789"))
     return text[:digits], text[digits:].strip().lower()
 

@@ -79,6 +79,7 @@ OKHTTP_TRANSPORT = TypeName("io.statefun.transports.v1", "okhttp")
 ASYNC_TRANSPORT = TypeName("io.statefun.transports.v1", "async")
 
 _INT32 = (-(2**31), 2**31 - 1)
+_URL_EXAMPLE = "Write e.g. http://localhost:8000/statefun."
 
 
 def is_baton_extension(kind: TypeName) -> bool:
@@ -200,7 +201,8 @@ class _Node:
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             self.fail(
-                f"`{self.name}` must be an integer, got {_describe(self)}. Use a number such as {example}."
+                f"`{self.name}` must be an integer, got {_describe(self)}. "
+                f"Use a number such as {example}."
             )
         low, high = _INT32 if lo is None and hi is None else (lo, hi)
         if (low is not None and value < low) or (high is not None and value > high):
@@ -211,7 +213,8 @@ class _Node:
         """A Flink duration: `10s`, `2 min`, `500ms`; a bare number is milliseconds."""
         if isinstance(self.value, bool) or not isinstance(self.value, (str, int)):
             self.fail(
-                f"`{self.name}` must be a duration such as `{self.name}: 10s`, got {_describe(self)}. "
+                f"`{self.name}` must be a duration such as `{self.name}: 10s`, "
+                f"got {_describe(self)}. "
                 "Units: ms, s, min, h, d; a bare number means milliseconds."
             )
         try:
@@ -222,7 +225,8 @@ class _Node:
             )
         if isinstance(self.value, str) and duration_unit(self.value) not in (None, *FLINK_LABELS):
             self.warn(
-                f"the unit in {self.value!r} is a baton convenience; StateFun only accepts `µs` or `micros`."
+                f"the unit in {self.value!r} is a baton convenience; "
+                "StateFun only accepts `µs` or `micros`."
             )
         return result
 
@@ -265,6 +269,8 @@ def _check_keys(node: _Node, known: Iterable[str], hints: dict[str, str] | None 
         if key in known:
             continue
         hint = (hints or {}).get(key) or _did_you_mean(key, known)
+        if key == "<<":
+            hint = _MERGE_HINT
         child.warn(f"unknown key `{key}` is ignored (StateFun ignores it too).{hint}")
 
 
@@ -370,14 +376,15 @@ def _convert_mapping(node: MappingNode, file: str, path: str, active: set[int]) 
                 file,
                 key_line,
                 child_path,
-                f"key `{key}` is repeated (first at line {entries[key].line}); the last value wins, as in StateFun.",
+                f"key `{key}` is repeated (first at line {entries[key].line}); "
+                "the last value wins, as in StateFun.",
             )
         entries[key] = _convert(value_node, file, child_path, key_line, active)
     return entries
 
 
 def _documents(text: str, file: str) -> list[_Node]:
-    """Every document of a YAML stream, null documents included (they matter for legacy detection)."""
+    """Every document of a YAML stream, null ones included (they matter for legacy detection)."""
     try:
         composed = list(YAML(typ="rt").compose_all(text))
     except MarkedYAMLError as exc:
@@ -439,15 +446,14 @@ def _check_url(node: _Node, template: str, transport: TransportSpec) -> None:
         )
     if any(ch.isspace() for ch in url):
         node.fail(
-            f"`urlPathTemplate` {template!r} contains whitespace; remove it or percent-encode it (%20)."
+            f"`urlPathTemplate` {template!r} contains whitespace; "
+            "remove it or percent-encode it (%20)."
         )
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        node.fail(
-            f"`urlPathTemplate` {template!r} is not a valid URL ({exc}). Write e.g. http://localhost:8000/statefun."
-        )
+        node.fail(f"`urlPathTemplate` {template!r} is not a valid URL ({exc}). {_URL_EXAMPLE}")
     scheme = parts.scheme.lower()
     if scheme in ("http+unix", "https+unix"):
         _check_unix_url(node, template, parts.path, transport)
@@ -455,15 +461,14 @@ def _check_url(node: _Node, template: str, transport: TransportSpec) -> None:
         found = f"'{parts.scheme}'" if parts.scheme else "no scheme"
         node.fail(
             f"`urlPathTemplate` {template!r} has {found}; the scheme must be http or https "
-            "(http+unix/https+unix with the OkHttp transport). Write e.g. http://localhost:8000/statefun."
+            f"(http+unix/https+unix with the OkHttp transport). {_URL_EXAMPLE}"
         )
     elif not parts.hostname:
-        node.fail(
-            f"`urlPathTemplate` {template!r} has no host. Write e.g. http://localhost:8000/statefun."
-        )
+        node.fail(f"`urlPathTemplate` {template!r} has no host. {_URL_EXAMPLE}")
     elif port == 0:
         node.fail(
-            f"`urlPathTemplate` {template!r} uses port 0; use the port your function server listens on."
+            f"`urlPathTemplate` {template!r} uses port 0; "
+            "use the port your function server listens on."
         )
 
 
@@ -488,7 +493,8 @@ def _properties(node: _Node | None) -> dict[str, str]:
     example = "\n  - bootstrap.servers: kafka:9092"
     if node.is_map:
         node.fail(
-            f"`{node.name}` must be a list of single-entry maps, not a mapping. Write each property as a list item:{example}"
+            f"`{node.name}` must be a list of single-entry maps, not a mapping. "
+            f"Write each property as a list item:{example}"
         )
     result: dict[str, str] = {}
     for item in node.items(example):
@@ -499,7 +505,8 @@ def _properties(node: _Node | None) -> dict[str, str]:
         if rest:
             # StateFun reads only the first entry of each list item.
             item.warn(
-                f"only `{key}` is read from this item (StateFun reads one entry per item); put {', '.join(f'`{k}`' for k, _ in rest)} in their own `- key: value` items."
+                f"only `{key}` is read from this item (StateFun reads one entry per item); "
+                f"put {', '.join(f'`{k}`' for k, _ in rest)} in their own `- key: value` items."
             )
         if value.is_map or value.is_list:
             value.fail(f"property `{key}` must have a scalar value, got {_describe(value)}.")
@@ -517,7 +524,7 @@ def _targets(node: _Node) -> tuple[TypeName, ...]:
 
 
 def _startup_date(node: _Node) -> str:
-    """A date in Java's `yyyy-MM-dd HH:mm:ss.SSS Z` pattern, e.g. `2020-02-01 04:15:00.000 +0000`."""
+    """A date in Java's `yyyy-MM-dd HH:mm:ss.SSS Z` pattern: `2020-02-01 04:15:00.000 +0000`."""
     text = node.text()
     if not _is_java_startup_date(text):
         node.fail(
@@ -548,7 +555,8 @@ def _one_of(node: _Node, valid: Sequence[str], what: str, noun: str = "values") 
     value = node.text()
     if value not in valid:
         node.fail(
-            f"Invalid {what}: {value}; valid {noun} are [{', '.join(valid)}].{_did_you_mean(value, valid)}"
+            f"Invalid {what}: {value}; valid {noun} are [{', '.join(valid)}]."
+            + _did_you_mean(value, valid)
         )
     return value
 
@@ -573,6 +581,27 @@ _ASYNC_KEYS = (
     "client_key_password",
     "timeouts",
 )
+_V1_HINTS = {
+    "transport": " `transport` is only read by io.statefun.endpoints.v2/http; a v1 endpoint"
+    " always uses OkHttp, with `timeouts:` directly under spec.",
+}
+_V2_HINTS = {
+    "transports": " The key is singular: `transport` (the StateFun Javadoc is wrong).",
+    "timeouts": " In a v2 endpoint, timeouts belong to the transport: `transport: {type:"
+    " io.statefun.transports.v1/okhttp, timeouts: {...}}`, or `transport: {call: 2min}` for the"
+    " async default.",
+}
+_OKHTTP_HINTS = {
+    **dict.fromkeys(
+        _OKHTTP_TIMEOUTS,
+        " Put it under `timeouts:`; the OkHttp transport reads only"
+        " timeouts.{call,connect,read,write}.",
+    ),
+    **dict.fromkeys(
+        _ASYNC_KEYS[3:-1],  # pool_ttl … client_key_password
+        " This is an async-transport property; the OkHttp transport ignores it.",
+    ),
+}
 _ASYNC_HINTS = {
     "read": " The async transport has no read timeout (OkHttp only).",
     "write": " The async transport has no write timeout (OkHttp only).",
@@ -590,13 +619,7 @@ class _Parsed:
 
 def _endpoint_v1(spec: _Node, kind: str, source: SourceLocation) -> _Parsed:
     spec.mapping("functions: example/*")
-    _check_keys(
-        spec,
-        _V1_KEYS,
-        {
-            "transport": " `transport` is only read by io.statefun.endpoints.v2/http; a v1 endpoint always uses OkHttp with `timeouts:` directly under spec.",
-        },
-    )
+    _check_keys(spec, _V1_KEYS, _V1_HINTS)
     functions = spec.require("functions", "functions: example/*")
     target = _target_functions(functions, strict=True)
     url = spec.require("urlPathTemplate", "urlPathTemplate: http://localhost:8000/statefun")
@@ -622,14 +645,7 @@ def _endpoint_v1(spec: _Node, kind: str, source: SourceLocation) -> _Parsed:
 
 def _endpoint_v2(spec: _Node, kind: str, source: SourceLocation) -> _Parsed:
     spec.mapping("functions: example/*")
-    _check_keys(
-        spec,
-        _V2_KEYS,
-        {
-            "transports": " The key is singular: `transport` (the StateFun Javadoc is wrong).",
-            "timeouts": " In a v2 endpoint, timeouts belong to the transport: `transport: {type: io.statefun.transports.v1/okhttp, timeouts: {...}}`, or `transport: {call: 2min}` for the async default.",
-        },
-    )
+    _check_keys(spec, _V2_KEYS, _V2_HINTS)
     functions = spec.require("functions", "functions: example/*")
     target = _target_functions(functions, strict=False)
     url = spec.require("urlPathTemplate", "urlPathTemplate: http://localhost:8000/statefun")
@@ -663,28 +679,15 @@ def _v2_transport(node: _Node | None) -> TransportSpec:
         return _async(node)
     transport_type = type_node.typename(str(ASYNC_TRANSPORT), strict=True)
     if transport_type == OKHTTP_TRANSPORT:
-        _check_keys(
-            node,
-            ("type", "timeouts"),
-            {
-                **{
-                    key: f" Put it under `timeouts:`; the OkHttp transport reads only timeouts.{{{','.join(_OKHTTP_TIMEOUTS)}}}."
-                    for key in _OKHTTP_TIMEOUTS
-                },
-                **{
-                    key: " This is an async-transport property; the OkHttp transport ignores it."
-                    for key in _ASYNC_KEYS
-                    if key not in ("type", "timeouts", *_OKHTTP_TIMEOUTS)
-                },
-            },
-        )
+        _check_keys(node, ("type", "timeouts"), _OKHTTP_HINTS)
         return _okhttp(node.get("timeouts"))
     if transport_type == ASYNC_TRANSPORT:
         return _async(node)
     accepted = (str(ASYNC_TRANSPORT), str(OKHTTP_TRANSPORT))
     type_node.fail(
-        f"unknown transport type `{transport_type}`; accepted: {str(ASYNC_TRANSPORT)} (the default "
-        f"when `type` is absent) and {str(OKHTTP_TRANSPORT)}.{_did_you_mean(str(transport_type), accepted)}"
+        f"unknown transport type `{transport_type}`; accepted: {ASYNC_TRANSPORT!s} (the default "
+        f"when `type` is absent) and {OKHTTP_TRANSPORT!s}."
+        + _did_you_mean(str(transport_type), accepted)
     )
 
 
@@ -751,7 +754,8 @@ def _async_legacy_timeouts(props: _Node, timeouts: _Node) -> tuple[timedelta, ti
         if (top := props.get(key)) is not None:
             top.warn(
                 f"`{key}` is ignored because a `timeouts` block is present: StateFun then uses "
-                f"`timeouts.{key}` ({_fmt(call if key == 'call' else connect)}). Move the value into `timeouts:` or drop the block."
+                f"`timeouts.{key}` ({_fmt(call if key == 'call' else connect)}). "
+                "Move the value into `timeouts:` or drop the block."
             )
     return call, connect
 
@@ -764,7 +768,8 @@ def _check_mutual_tls(props: _Node, files: dict[str, str]) -> None:
     )
     props.mapping()[present].fail(
         "You need to provide both the cert and the key if you want to use mutual TLS: "
-        f"`{present}` is set but `{absent}` is not. Add `{absent}: file:/path/to/{absent.split('_')[1]}.pem` "
+        f"`{present}` is set but `{absent}` is not. "
+        f"Add `{absent}: file:/path/to/{absent.split('_')[1]}.pem` "
         f"or remove `{present}`."
     )
 
@@ -812,24 +817,9 @@ def _kafka_ingress(spec: _Node, kind: str, source: SourceLocation) -> _Parsed:
     id_node = spec.require("id", "id: example/names")
     ingress_id = id_node.typename("example/names")
     properties = _properties(spec.get("properties"))
-    # Named fields win over the same setting given in `properties`.
-    address = _setting(
-        spec,
-        "address",
-        properties,
-        "bootstrap.servers",
-        "Missing setting for Kafka address.",
-        "address: kafka:9092",
-    )
-    group = _setting(
-        spec,
-        "consumerGroupId",
-        properties,
-        "group.id",
-        "Missing setting for consumer group id.",
-        "consumerGroupId: my-group",
-    )
-    topics = _kafka_topics(spec)
+    address = _kafka_setting(spec, "address", properties)
+    group = _kafka_setting(spec, "consumerGroupId", properties)
+    topics = _routes(spec, "topics", "topic", KafkaTopicRoute, "Kafka")
     reset = spec.get("autoOffsetResetPosition")
     position, offsets, date = _kafka_startup(spec.get("startupPosition"))
     ingress = KafkaIngressSpec(
@@ -848,9 +838,20 @@ def _kafka_ingress(spec: _Node, kind: str, source: SourceLocation) -> _Parsed:
     return _Parsed(ingress, ("ingress", str(ingress_id)), id_node)
 
 
-def _setting(
-    spec: _Node, key: str, properties: dict[str, str], prop: str, statefun: str, example: str
-) -> str:
+# Named field → (Kafka client property that may stand in for it, StateFun's message, example).
+_KAFKA_SETTINGS = {
+    "address": ("bootstrap.servers", "Missing setting for Kafka address.", "address: kafka:9092"),
+    "consumerGroupId": (
+        "group.id",
+        "Missing setting for consumer group id.",
+        "consumerGroupId: my-group",
+    ),
+}
+
+
+def _kafka_setting(spec: _Node, key: str, properties: dict[str, str]) -> str:
+    """A named field, else its Kafka property; the named field wins when both are set."""
+    prop, statefun, example = _KAFKA_SETTINGS[key]
     if (node := spec.get(key)) is not None:
         return node.text()
     if prop in properties:
@@ -858,27 +859,32 @@ def _setting(
     spec.missing(key, f"{statefun} Add `{example}` (or a `{prop}` entry under `properties`).")
 
 
-def _kafka_topics(spec: _Node) -> tuple[KafkaTopicRoute, ...]:
-    node = spec.get("topics")
-    if node is None or not node.items(
-        "`topics: [{topic: names, valueType: example/Name, targets: [example/person]}]`"
-    ):
+def _routes(spec: _Node, section: str, source_key: str, route_type: type, system: str) -> tuple:
+    """The non-empty `topics`/`streams` list of a routable ingress."""
+    node = spec.get(section)
+    example = (
+        f"\n  {section}:\n    - {source_key}: names\n      valueType: io.statefun.types/string"
+    )
+    items = [] if node is None else node.items(f"{example}\n      targets: [example/person]")
+    if not items:
         at = node or spec
         raise ModuleError(
-            "Must define at least one Kafka topic to consume from. Add e.g.\n"
-            "  topics:\n    - topic: names\n      valueType: io.statefun.types/string\n      targets: [example/person]",
+            f"Must define at least one {system} {source_key} to consume from. Add e.g.{example}"
+            "\n      targets: [example/person]",
             file=at.file,
             line=at.line,
-            field=spec.child_path("topics"),
+            field=spec.child_path(section),
         )
-    routes: dict[str, KafkaTopicRoute] = {}
-    for item in node.value:
-        route = _route(item, "topic", KafkaTopicRoute)
-        if route.topic in routes:
+    routes: dict[str, Any] = {}
+    for item in items:
+        route = _route(item, source_key, route_type)
+        name = getattr(route, source_key)
+        if name in routes:
             item.warn(
-                f"topic `{route.topic}` is listed twice; StateFun keeps only the last routing for it."
+                f"{source_key} `{name}` is listed twice; "
+                "StateFun keeps only the last routing for it."
             )
-        routes[route.topic] = route
+        routes[name] = route
     return tuple(routes.values())
 
 
@@ -898,7 +904,8 @@ def _auto_offset_reset(node: _Node) -> str:
     value = node.text()
     if value.upper() not in ("EARLIEST", "LATEST"):
         node.fail(
-            f"Invalid autoOffsetResetPosition: {value}; valid values are [EARLIEST, LATEST] (case-insensitive)."
+            f"Invalid autoOffsetResetPosition: {value}; "
+            "valid values are [EARLIEST, LATEST] (case-insensitive)."
         )
     return value.lower()
 
@@ -946,7 +953,7 @@ def _kafka_egress(spec: _Node, kind: str, source: SourceLocation) -> _Parsed:
     _check_keys(spec, _KAFKA_EGRESS_KEYS, {"bootstrap.servers": _PROPERTY_HINT})
     id_node = spec.require("id", "id: example/greets")
     egress_id = id_node.typename("example/greets")
-    # StateFun fails with a NullPointerException without `address`, even if bootstrap.servers is set.
+    # StateFun fails with a NullPointerException without `address`, even with bootstrap.servers.
     address = spec.require("address", "address: kafka:9092").text()
     semantic, timeout = _delivery_semantic(spec.get("deliverySemantic"))
     egress = KafkaEgressSpec(
@@ -975,7 +982,8 @@ def _delivery_semantic(node: _Node | None) -> tuple[Any, timedelta | None]:
     if millis is not None:
         if duration is not None:
             duration.warn(
-                "`transactionTimeout` is ignored: the deprecated `transactionTimeoutMillis` wins, as in StateFun."
+                "`transactionTimeout` is ignored: the deprecated `transactionTimeoutMillis` "
+                "wins, as in StateFun."
             )
         return semantic, timedelta(
             milliseconds=millis.integer(example="900000", lo=0, hi=2**63 - 1)
@@ -983,7 +991,8 @@ def _delivery_semantic(node: _Node | None) -> tuple[Any, timedelta | None]:
     if duration is None:
         node.missing(
             "transactionTimeout",
-            "Delivery semantic `exactly-once` needs a transaction timeout; add e.g. `transactionTimeout: 15min`.",
+            "Delivery semantic `exactly-once` needs a transaction timeout; "
+            "add e.g. `transactionTimeout: 15min`.",
         )
     return semantic, duration.duration()
 
@@ -1057,7 +1066,7 @@ def _kinesis_ingress(spec: _Node, kind: str, source: SourceLocation) -> _Parsed:
     position, date = _kinesis_startup(spec.get("startupPosition"))
     ingress = KinesisIngressSpec(
         id=ingress_id,
-        streams=_kinesis_streams(spec),
+        streams=_routes(spec, "streams", "stream", KinesisStreamRoute, "Kinesis"),
         aws_region=_aws_region(spec.get("awsRegion")),
         aws_credentials=_aws_credentials(spec.get("awsCredentials")),
         startup_position=position,
@@ -1067,30 +1076,6 @@ def _kinesis_ingress(spec: _Node, kind: str, source: SourceLocation) -> _Parsed:
         source=source,
     )
     return _Parsed(ingress, ("ingress", str(ingress_id)), id_node)
-
-
-def _kinesis_streams(spec: _Node) -> tuple[KinesisStreamRoute, ...]:
-    node = spec.get("streams")
-    if node is None or not node.items(
-        "`streams: [{stream: names, valueType: example/Name, targets: [example/person]}]`"
-    ):
-        at = node or spec
-        raise ModuleError(
-            "Must define at least one Kinesis stream to consume from. Add e.g.\n"
-            "  streams:\n    - stream: names\n      valueType: io.statefun.types/string\n      targets: [example/person]",
-            file=at.file,
-            line=at.line,
-            field=spec.child_path("streams"),
-        )
-    routes: dict[str, KinesisStreamRoute] = {}
-    for item in node.value:
-        route = _route(item, "stream", KinesisStreamRoute)
-        if route.stream in routes:
-            item.warn(
-                f"stream `{route.stream}` is listed twice; StateFun keeps only the last routing for it."
-            )
-        routes[route.stream] = route
-    return tuple(routes.values())
 
 
 def _kinesis_startup(node: _Node | None) -> tuple[Any, str | None]:
@@ -1154,7 +1139,8 @@ def _playground_egress(spec: _Node, kind: str, source: SourceLocation) -> _Parse
     topics = [item.text(example="- greetings") for item in node.items("`topics: [greetings]`")]
     if not topics:
         node.fail(
-            "`topics` must list at least one topic that functions publish to, e.g. `topics: [greetings]`."
+            "`topics` must list at least one topic that functions publish to, "
+            "e.g. `topics: [greetings]`."
         )
     for i, topic in enumerate(topics):
         if topic in topics[:i]:
@@ -1193,6 +1179,7 @@ _LEGACY_KINDS = {
     "io.statefun.kinesis/egress": KINESIS_EGRESS,
 }
 _KNOWN_VERSIONS = ("1.0", "2.0", "3.0", "3.1")
+_LEGACY_ONLY_30 = 'StateFun 3.3 loads only the legacy version "3.0"'
 _SPEC_KEYS = frozenset(
     _V2_KEYS
     + _V1_KEYS
@@ -1248,10 +1235,12 @@ class _Loader:
     def _component(self, doc: _Node) -> _Component:
         if not doc.is_map:
             doc.fail(
-                f"a module document must be a mapping with the keys `kind` and `spec`, got {_describe(doc)}. {_ENVELOPE}"
+                "a module document must be a mapping with the keys `kind` and `spec`, "
+                f"got {_describe(doc)}. {_ENVELOPE}"
             )
         legacy = (
-            " This looks like a legacy `version:` module, which must be the only document in its file."
+            " This looks like a legacy `version:` module, "
+            "which must be the only document in its file."
             if "version" in doc.value
             else ""
         )
@@ -1296,13 +1285,15 @@ class _Loader:
         meta_type = _legacy_meta_type(root, module)
         if meta_type.text().lower() != "remote":
             meta_type.fail(
-                f"Unknown module type {meta_type.text()}, currently supported: REMOTE. Write `type: remote`."
+                f"Unknown module type {meta_type.text()}, currently supported: REMOTE. "
+                "Write `type: remote`."
             )
         _check_legacy_version(version_node, version)
         spec = module.get("spec") if module is not None and module.is_map else None
         if spec is None:
             root.fail(
-                f"A module without a spec at {root.file}. Add `module.spec` with `endpoints`, `ingresses` and `egresses` lists."
+                f"A module without a spec at {root.file}. "
+                "Add `module.spec` with `endpoints`, `ingresses` and `egresses` lists."
             )
         spec.mapping("spec: {endpoints: [...]}")
         _check_keys(spec, ("endpoints", "ingresses", "egresses"))
@@ -1322,8 +1313,15 @@ def _legacy_meta_type(root: _Node, module: _Node | None) -> _Node:
     meta = module.get("meta") if module is not None and module.is_map else None
     meta_type = meta.get("type") if meta is not None and meta.is_map else None
     if meta_type is None:
+        # A single document with a top-level `version` is always read as the legacy format.
+        stray = (
+            " Or remove `version`: it makes StateFun read the file as the legacy format."
+            if "kind" in root.value
+            else ""
+        )
         root.fail(
-            f"Unable to find a module type in {root.file}. Add `module: {{meta: {{type: remote}}}}`."
+            f"Unable to find a module type in {root.file}. "
+            f"Add `module: {{meta: {{type: remote}}}}`.{stray}"
         )
     return meta_type
 
@@ -1331,15 +1329,18 @@ def _legacy_meta_type(root: _Node, module: _Node | None) -> _Node:
 def _check_legacy_version(node: _Node, version: str) -> None:
     if version not in _KNOWN_VERSIONS:
         node.fail(
-            f'Unrecognized format version: {version}. The legacy format loads only version "3.0"; newer files use `kind:`/`spec:` documents.'
+            f"Unrecognized format version: {version}. "
+            f"{_LEGACY_ONLY_30}; newer files use `kind:`/`spec:` documents."
         )
     if version < "3.0":
         node.fail(
-            f"Only format versions higher than or equal to 3.0 is supported. Was version {version}. Rewrite the file as `kind:`/`spec:` documents."
+            "Only format versions higher than or equal to 3.0 is supported. "
+            f"Was version {version}. Rewrite the file as `kind:`/`spec:` documents."
         )
     if version != "3.0":
         node.fail(
-            f'Unrecognized format version: {version}. StateFun 3.3 loads only legacy version "3.0"; write `kind:`/`spec:` documents instead.'
+            f"Unrecognized format version: {version}. "
+            f"{_LEGACY_ONLY_30}; write `kind:`/`spec:` documents instead."
         )
 
 
@@ -1400,9 +1401,10 @@ def _duplicates(parsed: list[_Parsed]) -> list[ModuleError]:
             what, key = item.binding
             errors.append(
                 ModuleError(
-                    f"A binding for the key {key} was previously defined at {previous.file}:{previous.line}. "
-                    f"Each function type, namespace wildcard, ingress id and egress id can be bound only "
-                    f"once across all module files; remove or rename one of the two {what} bindings.",
+                    f"A binding for the key {key} was previously defined at "
+                    f"{previous.file}:{previous.line}. Each function type, namespace wildcard, "
+                    "ingress id and egress id can be bound only once across all module files; "
+                    f"remove or rename one of the two {what} bindings.",
                     file=node.file,
                     line=node.line,
                     field=node.path or None,
@@ -1422,16 +1424,8 @@ def _finish(loader: _Loader) -> ModuleSpec:
     specs = [item.spec for item in loader.parsed]
     return ModuleSpec(
         endpoints=tuple(s for s in specs if isinstance(s, HttpEndpointSpec)),
-        ingresses=tuple(
-            s
-            for s in specs
-            if isinstance(s, (KafkaIngressSpec, KinesisIngressSpec, PlaygroundIngressSpec))
-        ),
-        egresses=tuple(
-            s
-            for s in specs
-            if isinstance(s, (KafkaEgressSpec, KinesisEgressSpec, PlaygroundEgressSpec))
-        ),
+        ingresses=tuple(s for s in specs if isinstance(s, IngressSpec)),
+        egresses=tuple(s for s in specs if isinstance(s, EgressSpec)),
         extensions=tuple(s for s in specs if isinstance(s, ExtensionDocument)),
         files=tuple(loader.files),
     )
@@ -1483,6 +1477,7 @@ def validate_application(module: ModuleSpec) -> None:
         raise ModuleError(
             "There are no function providers defined. Add an endpoint document, e.g.\n"
             "  kind: io.statefun.endpoints.v2/http\n"
-            "  spec:\n    functions: example/*\n    urlPathTemplate: http://localhost:8000/statefun",
+            "  spec:\n    functions: example/*\n"
+            "    urlPathTemplate: http://localhost:8000/statefun",
             file=", ".join(module.files) or None,
         )
