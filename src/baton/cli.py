@@ -46,16 +46,11 @@ def run(module: Path, data_dir: Path | None, host: str, admin_port: int) -> None
       baton run app/module.yaml --data-dir .baton
       curl localhost:8081/metrics      # counters per function type
     """
-    path = module / "module.yaml" if module.is_dir() else module
     try:
-        spec = load_module(path)
+        spec = load_module(module)
         validate_application(spec)
     except ModuleError as error:
-        raise click.ClickException(str(error)) from None
-    except FileNotFoundError:
-        raise click.ClickException(
-            f"{path}: no such file; pass the path of your module.yaml (baton run path/to/module.yaml)"
-        ) from None
+        raise click.ClickException(error.render_all()) from None
     _use_uvloop()
     asyncio.run(_run(spec, data_dir, host, admin_port))
 

@@ -1,0 +1,141 @@
+"""Durability figures: restart time with many stored entities, memory under an ingress flood.
+
+Run: `uv run python -m bench.recovery [--entities 1000000] [--flood 1000000]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sqlite3
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import aiohttp
+import psutil
+from statefun import IntType
+
+from baton.module.specs import PlaygroundIngressSpec
+from baton.runtime import Address, Message, Runtime
+from baton.runtime.sqlite_store import SqliteStore
+from bench.runtime import INGEST_CHUNK, INGEST_IN_FLIGHT, _start_server, module_for
+
+ONE = IntType.serializer().serialize(1)
+
+
+def _fill(data_dir: Path, entities: int) -> None:
+    """Write `entities` counter states straight into a fresh store file."""
+    SqliteStore(data_dir).close()  # creates the schema
+    with sqlite3.connect(data_dir / "baton.db") as db:
+        db.executemany(
+            "INSERT INTO state VALUES (?, ?, ?, ?, NULL)",
+            ((f"bench/counter/{i}", "count", IntType.typename, ONE) for i in range(entities)),
+        )
+
+
+async def restart_time(url: str, entities: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp)
+        started = time.perf_counter()
+        _fill(data_dir, entities)
+        size_mb = (data_dir / "baton.db").stat().st_size / 1e6
+        print(f"stored {entities:,} entities ({size_mb:,.0f} MB file) in {time.perf_counter() - started:.1f}s")
+
+        module = module_for(url)
+        module = type(module)(endpoints=module.endpoints, ingresses=(PlaygroundIngressSpec(0),))
+        started = time.perf_counter()
+        runtime = Runtime(module, SqliteStore(data_dir), admin_port=None)
+        await runtime.start()
+        async with aiohttp.ClientSession() as session:
+            async with session.put(f"{runtime.url_of('ingress')}/bench/counter/7", data=ONE,
+                                   headers={"Content-Type": "application/vnd.io.statefun.types/int"}) as r:
+                assert r.status == 202, r.status
+        ready = time.perf_counter() - started
+        while runtime.dispatcher.queued:
+            await runtime.dispatcher.wait_idle()
+            await asyncio.sleep(0)
+        count = IntType.serializer().deserialize(runtime.store.states(Address("bench", "counter", "7"))["count"].value)
+        await runtime.stop()
+        assert count == 2, count
+        print(f"restart with {entities:,} stored entities → first ingress message acknowledged: {ready:.3f}s")
+
+
+async def flood_memory(url: str, messages: int) -> None:
+    process = psutil.Process()
+    peak = [process.memory_info().rss]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.05):
+            peak[0] = max(peak[0], process.memory_info().rss)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        runtime = Runtime(module_for(url), SqliteStore(tmp), admin_port=None)
+        await runtime.start()
+        baseline = process.memory_info().rss
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        started = time.perf_counter()
+        slots = asyncio.Semaphore(INGEST_IN_FLIGHT)
+        max_queued = 0
+
+        async def ingest(chunk: list[Message]) -> None:
+            try:
+                await runtime.ingest(*chunk)
+            finally:
+                slots.release()
+
+        tasks = set()
+        for start in range(0, messages, INGEST_CHUNK):
+            chunk = [Message(Address("bench", "counter", str(i % 1000)), None, IntType.typename, ONE)
+                     for i in range(start, min(start + INGEST_CHUNK, messages))]
+            await slots.acquire()
+            task = asyncio.create_task(ingest(chunk))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            max_queued = max(max_queued, runtime.dispatcher.queued)
+        await asyncio.gather(*tasks)
+        while runtime.dispatcher.queued or not runtime.dispatcher.is_idle():
+            await runtime.dispatcher.wait_idle()
+            await asyncio.sleep(0)
+        elapsed = time.perf_counter() - started
+        done.set()
+        sampler.join()
+        total = sum(IntType.serializer().deserialize(runtime.store.states(Address("bench", "counter", str(i)))["count"].value)
+                    for i in range(1000))
+        await runtime.stop()
+    assert total == messages, (total, messages)
+    print(f"flood of {messages:,} messages over 1,000 ids: {messages / elapsed:,.0f} msg/s; "
+          f"RSS {baseline / 1e6:,.0f} MB before, peak {peak[0] / 1e6:,.0f} MB "
+          f"(+{(peak[0] - baseline) / 1e6:,.0f} MB); most queued at once {max_queued:,} "
+          f"(bound: max_queued=100,000 + one ingest call)")
+
+
+async def main_async(entities: int, flood: int) -> None:
+    server, url = await _start_server()
+    try:
+        await restart_time(url, entities)
+        await flood_memory(url, flood)
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--entities", type=int, default=1_000_000)
+    parser.add_argument("--flood", type=int, default=1_000_000)
+    args = parser.parse_args()
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    asyncio.run(main_async(args.entities, args.flood))
+
+
+if __name__ == "__main__":
+    main()
