@@ -113,7 +113,29 @@ class AsyncTransportSpec:
         return RetryPolicy.ASYNC
 
 
-TransportSpec = Union[OkHttpTransportSpec, AsyncTransportSpec]
+@dataclass(frozen=True, slots=True)
+class LambdaUrlTransportSpec:
+    """`baton.transports.v1/lambda-url` (baton only): async semantics plus SigV4 request signing.
+
+    For a Lambda Function URL whose auth type is AWS_IAM. Credentials come from the standard AWS
+    chain. A real StateFun cluster cannot sign requests; `baton build` says what to use there.
+    """
+
+    region: str | None = None  # None: from the URL host, else the AWS chain's default region
+    service: str = "lambda"
+    call: timedelta = timedelta(minutes=2)
+    connect: timedelta = timedelta(seconds=20)
+    pool_ttl: timedelta = timedelta(seconds=15)
+    pool_size: int = 1024
+    payload_max_bytes: int = 32 * 1024 * 1024
+    type: Literal["baton.transports.v1/lambda-url"] = "baton.transports.v1/lambda-url"
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy.ASYNC
+
+
+TransportSpec = Union[OkHttpTransportSpec, AsyncTransportSpec, LambdaUrlTransportSpec]
 
 
 # --- endpoints ----------------------------------------------------------------------------
@@ -133,6 +155,33 @@ class HttpEndpointSpec:
     def url_for(self, function_type: TypeName) -> str:
         """The URL for a function type: every `{function.name}` replaced by its name, nothing else."""
         return self.url_path_template.replace("{function.name}", function_type.name)
+
+
+@dataclass(frozen=True, slots=True)
+class LambdaEndpointSpec:
+    """`baton.endpoints.v1/lambda` (baton only): call functions with Lambda's Invoke API (boto3).
+
+    `function_name` is a name or ARN in which every `{function.name}` is replaced, like
+    `urlPathTemplate`. `endpoint_url` points boto3 elsewhere (e.g. at `baton lambda local`).
+    Failures, timeouts and throttling are retried like the async transport's, within `call`.
+    """
+
+    functions: TargetFunctions
+    function_name: str
+    qualifier: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+    max_num_batch_requests: int = 1000
+    call: timedelta = timedelta(minutes=2)
+    kind: str = "baton.endpoints.v1/lambda"
+    source: SourceLocation | None = None
+
+    def url_for(self, function_type: TypeName) -> str:
+        """The Lambda function name (or ARN) for a function type."""
+        return self.function_name.replace("{function.name}", function_type.name)
+
+
+EndpointSpec = Union[HttpEndpointSpec, LambdaEndpointSpec]
 
 
 # --- ingresses and egresses ---------------------------------------------------------------
@@ -276,13 +325,13 @@ class ExtensionDocument:
 class ModuleSpec:
     """Everything loaded from one or more module.yaml files."""
 
-    endpoints: tuple[HttpEndpointSpec, ...] = ()
+    endpoints: tuple[EndpointSpec, ...] = ()
     ingresses: tuple[IngressSpec, ...] = ()
     egresses: tuple[EgressSpec, ...] = ()
     extensions: tuple[ExtensionDocument, ...] = ()
     files: tuple[str, ...] = ()
 
-    def endpoint_for(self, function_type: TypeName) -> HttpEndpointSpec | None:
+    def endpoint_for(self, function_type: TypeName) -> EndpointSpec | None:
         """The endpoint serving a function type: an exact binding wins over a namespace wildcard."""
         wildcard = None
         for endpoint in self.endpoints:

@@ -15,7 +15,7 @@ import time
 
 from statefun.request_reply_pb2 import FromFunction, TypedValue
 
-from baton.module.specs import HttpEndpointSpec, ModuleSpec, TypeName
+from baton.module.specs import EndpointSpec, ModuleSpec, TypeName
 from baton.runtime.address import Address
 from baton.runtime.egress import EgressRejected, EgressRouter
 from baton.runtime.invoker import AddressFailure, InvocationResponse, Invoker
@@ -56,7 +56,7 @@ class Dispatcher:
         self._egress = egress
         self._metrics = metrics
         self.timers = Timers(store, self.deliver)
-        self._endpoints: dict[TypeName, HttpEndpointSpec | None] = {}
+        self._endpoints: dict[TypeName, EndpointSpec | None] = {}
         self._inflight: set[Address] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._queued = 0
@@ -69,7 +69,7 @@ class Dispatcher:
 
     # --- routing ---------------------------------------------------------------------------
 
-    def endpoint(self, function_type: TypeName) -> HttpEndpointSpec | None:
+    def endpoint(self, function_type: TypeName) -> EndpointSpec | None:
         """The endpoint of a function type (exact binding before wildcard), cached."""
         try:
             return self._endpoints[function_type]
@@ -136,7 +136,7 @@ class Dispatcher:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _drive(self, address: Address, endpoint: HttpEndpointSpec) -> None:
+    async def _drive(self, address: Address, endpoint: EndpointSpec) -> None:
         limit = endpoint.max_num_batch_requests
         metrics = self._metrics.of(address.function_type)
         try:

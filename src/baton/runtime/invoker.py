@@ -12,12 +12,13 @@ import time
 from google.protobuf.message import DecodeError
 from statefun.request_reply_pb2 import FromFunction, ToFunction
 
-from baton.module.specs import HttpEndpointSpec
+from baton.module.specs import EndpointSpec, HttpEndpointSpec
 from baton.runtime.address import Address
 from baton.runtime.messages import Message
 from baton.runtime.metrics import Metrics
 from baton.runtime.state_registry import ExpireMode, StateRegistry, StateTypeMismatch
 from baton.runtime.store import Store, StoredValue
+from baton.runtime.lambda_invoke import LambdaInvoker
 from baton.runtime.transport import HttpTransport, TransportError
 
 InvocationResponse = FromFunction.InvocationResponse
@@ -39,10 +40,11 @@ class Invoker:
         self._store = store
         self._registry = registry
         self._transport = transport
+        self._lambda: LambdaInvoker | None = None  # created on first use (boto3 is slow to load)
         self._metrics = metrics
 
     async def invoke(
-        self, address: Address, endpoint: HttpEndpointSpec, batch: list[Message]
+        self, address: Address, endpoint: EndpointSpec, batch: list[Message]
     ) -> InvocationResponse:
         """Send `batch` to `address` until the function answers with a complete response."""
         function_type = address.function_type
@@ -52,9 +54,14 @@ class Invoker:
             body = self._request(address, batch)
             metrics.requests += 1
             try:
-                reply = await self._transport.call(
-                    url, endpoint.transport, body, metrics.count_failed_attempt
-                )
+                if isinstance(endpoint, HttpEndpointSpec):
+                    reply = await self._transport.call(
+                        url, endpoint.transport, body, metrics.count_failed_attempt
+                    )
+                else:
+                    if self._lambda is None:
+                        self._lambda = LambdaInvoker()
+                    reply = await self._lambda.call(endpoint, url, body, metrics.count_failed_attempt)
             except TransportError as error:
                 raise AddressFailure(f"calling {url} failed: {error}") from None
             try:
