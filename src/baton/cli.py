@@ -85,6 +85,19 @@ async def _run(spec, data_dir: Path | None, host: str, admin_port: int) -> None:
     await runtime.stop()
 
 
+def _register_commands() -> None:
+    from baton.deploy.commands import deploy_group
+    from baton.serve import commands as serve_commands
+
+    cli.add_command(deploy_group)
+    cli.add_command(serve_commands.lambda_group)
+    if hasattr(serve_commands, "serve"):
+        cli.add_command(serve_commands.serve)
+
+
+_register_commands()
+
+
 def main() -> None:
     """Console-script entry point."""
     cli()
