@@ -458,3 +458,36 @@ async def test_playground_status_codes(function_server, start_app):
     assert health["status"] == "ok"
     module = await app.admin_get("/module")
     assert module["functions"] == ["example/*"]
+
+
+async def test_records_for_an_unconnected_kafka_egress_wait_in_the_outbox(function_server, start_app):
+    from statefun import kafka_egress_message
+    from statefun.kafka_egress_pb2 import KafkaProducerRecord
+
+    functions = StatefulFunctions()
+
+    @functions.bind("example/producer")
+    async def producer(context, message):
+        context.send_egress(
+            kafka_egress_message(typename="example/kafka", topic="orders", key="k1", value="v1")
+        )
+
+    extra = """---
+kind: io.statefun.kafka.v1/egress
+spec:
+  id: example/kafka
+  address: 127.0.0.1:9092
+"""
+    app = await start_app(playground_module(await function_server(functions), extra=extra))
+    await app.send("example/producer/p", "{}")
+    async with app.session.get(f"{app.admin}/egress/example/kafka/orders", params={"wait": "10"}) as r:
+        assert r.status == 200
+        record = await r.json()
+    assert record["topic"] == "orders"
+    assert record["typename"] == "type.googleapis.com/io.statefun.sdk.egress.KafkaProducerRecord"
+    import base64
+
+    parsed = KafkaProducerRecord.FromString(base64.b64decode(record["base64"]))
+    assert (parsed.key, parsed.value_bytes) == ("k1", b"v1")
+    async with app.session.get(f"{app.admin}/egress/example/kafka/orders") as r:
+        assert r.status == 404  # taken: it left the outbox

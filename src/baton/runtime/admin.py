@@ -142,7 +142,24 @@ def admin_app(runtime: Runtime) -> web.Application:
         await runtime.ingest(message)
         return web.Response(status=202)
 
+    async def take_egress(request: web.Request) -> web.Response:
+        info = request.match_info
+        egress_id, topic = f"{info['namespace']}/{info['type']}", info["topic"]
+        if egress_id not in runtime.egress.egresses:
+            return web.Response(status=404, text=f"no egress {egress_id!r} is declared")
+        try:
+            wait = min(float(request.query.get("wait", "0")), 60.0)
+        except ValueError:
+            return web.Response(status=400, text="wait must be a number of seconds")
+        record = await runtime.egress.take_waiting(egress_id, topic, wait)
+        if record is None:
+            return web.Response(status=404)
+        return web.json_response(
+            {"egress": record.egress, "topic": record.topic, **describe(record.typename, record.value)}
+        )
+
     app = web.Application(client_max_size=MAX_BODY)
+    app.router.add_get("/egress/{namespace}/{type}/{topic}", take_egress)
     app.router.add_get("/health", health)
     app.router.add_get("/module", module)
     app.router.add_get("/metrics", metrics)

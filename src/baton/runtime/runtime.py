@@ -69,9 +69,21 @@ class Runtime:
         for ingress in self.module.ingresses:
             if isinstance(ingress, PlaygroundIngressSpec):
                 await self._serve(f"ingress {ingress.id}", ingress_app(self.dispatcher), ingress.port)
+            else:
+                log.warning(
+                    "ingress %s (%s) is not connected: baton does not consume it yet; "
+                    "send messages through the admin API (POST /send/...) instead",
+                    ingress.id, ingress.kind,
+                )
         for egress in self.module.egresses:
             if isinstance(egress, PlaygroundEgressSpec):
                 await self._serve(f"egress {egress.id}", egress_app(egress, self.egress), egress.port)
+            else:
+                log.warning(
+                    "egress %s (%s) is not connected: its records stay in the durable outbox, "
+                    "readable through the admin API (GET /egress/...)",
+                    egress.id, egress.kind,
+                )
         if self.admin_port is not None:
             await self._serve("admin API", admin_app(self), self.admin_port)
         return self.listeners
