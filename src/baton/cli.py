@@ -85,11 +85,53 @@ async def _run(spec, data_dir: Path | None, host: str, admin_port: int) -> None:
     await runtime.stop()
 
 
+@cli.command()
+@click.argument("module", default="module.yaml", type=click.Path(exists=True, path_type=Path))
+@click.option("--out", "out_dir", default="build", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Where to write the build.")
+@click.option("--interpreter-url", default="http://baton-workflows:8000/statefun", show_default=True,
+              help="Where the cluster reaches the workflow interpreter (`baton serve`).")
+def build(module: Path, out_dir: Path, interpreter_url: str) -> None:
+    """Render MODULE for a real StateFun 3.3 cluster.
+
+    Writes OUT/module/module.yaml (StateFun kinds only: mount it at
+    /opt/statefun/modules/<app>/module.yaml) and, when the module has workflows,
+    OUT/workflows/workflows.yaml for the interpreter.
+
+    \b
+    Example:
+      baton build module.yaml --out build
+      BATON_WORKFLOWS=build/workflows/workflows.yaml baton serve baton.workflows.app:functions
+    """
+    from baton.module.render import render
+
+    path = module / "module.yaml" if module.is_dir() else module
+    try:
+        load_module(path)  # the baton view must be valid first
+        result = render(path, interpreter_url)
+    except ModuleError as error:
+        raise click.ClickException(error.render_all()) from None
+    (out_dir / "module").mkdir(parents=True, exist_ok=True)
+    (out_dir / "module" / "module.yaml").write_text(result.module_yaml)
+    click.echo(f"wrote {out_dir / 'module' / 'module.yaml'} (StateFun 3.3 kinds only)")
+    if result.workflows_yaml is not None:
+        (out_dir / "workflows").mkdir(parents=True, exist_ok=True)
+        (out_dir / "workflows" / "workflows.yaml").write_text(result.workflows_yaml)
+        click.echo(
+            f"wrote {out_dir / 'workflows' / 'workflows.yaml'} ({', '.join(result.workflow_ids)}); "
+            f"serve it at {interpreter_url} with:\n  BATON_WORKFLOWS={out_dir / 'workflows' / 'workflows.yaml'} "
+            "baton serve baton.workflows.app:functions --port 8000"
+        )
+
+
 def _register_commands() -> None:
     from baton.deploy.commands import deploy_group
     from baton.serve import commands as serve_commands
 
+    from baton.workflows.commands import workflows_group
+
     cli.add_command(deploy_group)
+    cli.add_command(workflows_group)
     cli.add_command(serve_commands.lambda_group)
     if hasattr(serve_commands, "serve"):
         cli.add_command(serve_commands.serve)

@@ -38,6 +38,8 @@ from baton.module.specs import (
     KinesisEgressSpec,
     KinesisIngressSpec,
     KinesisStreamRoute,
+    LambdaEndpointSpec,
+    LambdaUrlTransportSpec,
     ModuleSpec,
     OkHttpTransportSpec,
     PlaygroundEgressSpec,
@@ -77,6 +79,9 @@ STATEFUN_KINDS: tuple[str, ...] = (
 
 OKHTTP_TRANSPORT = TypeName("io.statefun.transports.v1", "okhttp")
 ASYNC_TRANSPORT = TypeName("io.statefun.transports.v1", "async")
+# baton-only additions (statefun-reference has no equivalent; a real cluster rejects both)
+LAMBDA_ENDPOINT = "baton.endpoints.v1/lambda"
+LAMBDA_URL_TRANSPORT = TypeName("baton.transports.v1", "lambda-url")
 
 _INT32 = (-(2**31), 2**31 - 1)
 _URL_EXAMPLE = "Write e.g. http://localhost:8000/statefun."
@@ -410,6 +415,18 @@ def _yaml_error(exc: MarkedYAMLError, file: str) -> ModuleError:
     )
 
 
+def _lines(node: _Node, prefix: tuple[str | int, ...] = ()) -> dict[tuple[str | int, ...], int]:
+    """The YAML line of every value under `node`, by its key/index path (for later errors)."""
+    lines = {prefix: node.line}
+    if node.is_map:
+        for key, child in node.value.items():
+            lines.update(_lines(child, (*prefix, key)))
+    elif node.is_list:
+        for index, child in enumerate(node.value):
+            lines.update(_lines(child, (*prefix, index)))
+    return lines
+
+
 def _to_plain(node: _Node) -> Any:
     """Plain dict/list/scalar data, for baton extension documents."""
     if node.is_map:
@@ -473,6 +490,12 @@ def _check_url(node: _Node, template: str, transport: TransportSpec) -> None:
 
 
 def _check_unix_url(node: _Node, template: str, path: str, transport: TransportSpec) -> None:
+    if isinstance(transport, LambdaUrlTransportSpec):
+        node.fail(
+            f"`urlPathTemplate` {template!r} is a Unix domain socket URL, which cannot be a Lambda "
+            "Function URL; the lambda-url transport signs requests to "
+            "https://<url-id>.lambda-url.<region>.on.aws/ (or an API Gateway URL)."
+        )
     if isinstance(transport, AsyncTransportSpec):
         node.fail(
             f"`urlPathTemplate` {template!r} is a Unix domain socket URL, which only the OkHttp "
@@ -612,7 +635,7 @@ _ASYNC_HINTS = {
 class _Parsed:
     """A parsed document and the binding key StateFun would register for it."""
 
-    spec: HttpEndpointSpec | IngressSpec | EgressSpec | ExtensionDocument
+    spec: HttpEndpointSpec | LambdaEndpointSpec | IngressSpec | EgressSpec | ExtensionDocument
     binding: tuple[str, str] | None = None
     binding_node: _Node | None = None
 
@@ -683,10 +706,13 @@ def _v2_transport(node: _Node | None) -> TransportSpec:
         return _okhttp(node.get("timeouts"))
     if transport_type == ASYNC_TRANSPORT:
         return _async(node)
-    accepted = (str(ASYNC_TRANSPORT), str(OKHTTP_TRANSPORT))
+    if transport_type == LAMBDA_URL_TRANSPORT:
+        return _lambda_url(node)
+    accepted = (str(ASYNC_TRANSPORT), str(OKHTTP_TRANSPORT), str(LAMBDA_URL_TRANSPORT))
     type_node.fail(
         f"unknown transport type `{transport_type}`; accepted: {ASYNC_TRANSPORT!s} (the default "
-        f"when `type` is absent) and {OKHTTP_TRANSPORT!s}."
+        f"when `type` is absent) and {OKHTTP_TRANSPORT!s}, plus baton's "
+        f"{LAMBDA_URL_TRANSPORT!s} (SigV4-signed Lambda Function URLs)."
         + _did_you_mean(str(transport_type), accepted)
     )
 
@@ -788,6 +814,276 @@ def _fmt(value: timedelta) -> str:
     if seconds >= 1 and seconds == int(seconds):
         return f"{int(seconds)} s"
     return f"{seconds * 1000:g} ms"
+
+
+# =============================================================================================
+#  baton-only Lambda additions: `baton.endpoints.v1/lambda`, `baton.transports.v1/lambda-url`
+# =============================================================================================
+
+_CLUSTER_ALTERNATIVE = (
+    "On a real StateFun cluster, give the function a Function URL with auth type NONE (or put an "
+    "API Gateway in front of it) and bind that URL with a plain io.statefun.endpoints.v2/http "
+    "endpoint (`urlPathTemplate: https://<url-id>.lambda-url.<region>.on.aws/`, default async "
+    "transport), as in StateFun's official aws-lambda deployment example."
+)
+_STRICT_LAMBDA_ENDPOINT = (
+    f"`{LAMBDA_ENDPOINT}` is a baton extension: it calls Lambda's Invoke API with AWS "
+    "credentials, which a real StateFun cluster cannot do. " + _CLUSTER_ALTERNATIVE
+)
+_STRICT_LAMBDA_URL = (
+    f"`{LAMBDA_URL_TRANSPORT}` is a baton extension: a real StateFun cluster cannot sign "
+    "requests with SigV4 (it only has io.statefun.transports.v1/async and okhttp), so a Function "
+    "URL with auth type AWS_IAM rejects its calls with 403. " + _CLUSTER_ALTERNATIVE
+)
+
+_LAMBDA_KEYS = (
+    "functions",
+    "functionName",
+    "qualifier",
+    "region",
+    "endpointUrl",
+    "maxNumBatchRequests",
+    "timeouts",
+    "call",
+)
+_LAMBDA_HINTS = {
+    "urlPathTemplate": f" A {LAMBDA_ENDPOINT} endpoint names its function with `functionName`;"
+    f" to call a Function URL, use io.statefun.endpoints.v2/http (with `transport: {{type:"
+    f" {LAMBDA_URL_TRANSPORT}}}` if its auth type is AWS_IAM).",
+    "transport": f" A {LAMBDA_ENDPOINT} endpoint has no transport; write `call: 2min` directly"
+    " under spec.",
+    "functionArn": " Write the ARN in `functionName`.",
+    "alias": " Write the alias or version in `qualifier`.",
+    "version": " Write the alias or version in `qualifier`.",
+}
+_LAMBDA_URL_KEYS = (
+    "type",
+    "region",
+    "service",
+    "call",
+    "connect",
+    "pool_ttl",
+    "pool_size",
+    "payload_max_bytes",
+)
+_LAMBDA_URL_HINTS = {
+    **_ASYNC_HINTS,
+    "timeouts": " The lambda-url transport reads `call` and `connect` directly under"
+    " `transport:`.",
+    **dict.fromkeys(
+        ("trust_cacerts", "client_cert", "client_key", "client_key_password"),
+        " The lambda-url transport authenticates with SigV4 and trusts the system CA store;"
+        " it reads no TLS files.",
+    ),
+}
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
+_LAMBDA_NAME = re.compile(r"[A-Za-z0-9_-]+")
+_LAMBDA_QUALIFIER = re.compile(r"\$LATEST|[A-Za-z0-9_-]{1,128}")
+_LAMBDA_ARN = re.compile(
+    r"arn:(?P<partition>aws[a-zA-Z-]*):lambda:(?P<region>[^:]*):(?P<account>[^:]*):function:(?P<rest>.*)"
+)
+_LAMBDA_PARTIAL_ARN = re.compile(r"(?P<account>\d{12}):function:(?P<rest>.*)")
+_FUNCTION_NAME_EXAMPLE = (
+    "functionName: example-{function.name} (a name, name:alias, or "
+    "arn:aws:lambda:us-east-1:123456789012:function:example-{function.name})"
+)
+
+
+def _endpoint_lambda(spec: _Node, kind: str, source: SourceLocation) -> _Parsed:
+    spec.mapping("functions: example/*")
+    _check_keys(spec, _LAMBDA_KEYS, _LAMBDA_HINTS)
+    functions = spec.require("functions", "functions: example/*")
+    target = _target_functions(functions, strict=False)
+    name_node = spec.require("functionName", "functionName: example-{function.name}")
+    function_name = name_node.text(example=_FUNCTION_NAME_EXAMPLE)
+    arn_region, name_qualifier = _check_function_name(name_node, function_name)
+    qualifier = None
+    if (qualifier_node := spec.get("qualifier")) is not None:
+        qualifier = qualifier_node.text(example="qualifier: live")
+        if not _LAMBDA_QUALIFIER.fullmatch(qualifier):
+            qualifier_node.fail(
+                f"`qualifier` {qualifier!r} is not a Lambda version or alias: use `$LATEST`, a "
+                "version number or an alias name (letters, digits, `-`, `_`; at most 128)."
+            )
+        if name_qualifier is not None and name_qualifier != qualifier:
+            qualifier_node.fail(
+                f"`qualifier` {qualifier!r} contradicts the qualifier {name_qualifier!r} in "
+                f"`functionName` {function_name!r}; Lambda rejects such a call. Keep only one."
+            )
+    region = None
+    if (region_node := spec.get("region")) is not None:
+        region = _aws_region_name(region_node)
+        if arn_region is not None and "{" not in arn_region and arn_region != region:
+            region_node.fail(
+                f"`region` {region!r} contradicts the region {arn_region!r} of the ARN in "
+                "`functionName`; a function is invoked in the region of its ARN. Drop `region`."
+            )
+    endpoint_url = None
+    if (url_node := spec.get("endpointUrl")) is not None:
+        endpoint_url = _endpoint_url(url_node)
+    batch = _max_batch(spec.get("maxNumBatchRequests"), strict=False)
+    endpoint = LambdaEndpointSpec(
+        functions=target,
+        function_name=function_name,
+        qualifier=qualifier,
+        region=region,
+        endpoint_url=endpoint_url,
+        max_num_batch_requests=batch,
+        call=_lambda_call(spec),
+        kind=kind,
+        source=source,
+    )
+    return _Parsed(endpoint, ("function", str(target)), functions)
+
+
+def _check_function_name(node: _Node, template: str) -> tuple[str | None, str | None]:
+    """A Lambda function name, partial ARN or ARN once `{function.name}` is filled in.
+
+    Returns the ARN's region (None for a plain name) and the qualifier written in the name.
+    """
+    name = template.replace("{function.name}", "fn")
+    if "{" in name or "}" in name:
+        node.fail(
+            f"`functionName` {template!r} has an unknown placeholder; the only placeholder is "
+            "{function.name} (the function type's name)."
+        )
+    region = None
+    rest = name
+    if (arn := _LAMBDA_ARN.fullmatch(name)) is not None:
+        region, account, rest = arn["region"], arn["account"], arn["rest"]
+        if not _REGION.fullmatch(region):
+            node.fail(
+                f"`functionName` {template!r} is an ARN with the region {region!r}, which is not "
+                f"an AWS region such as us-east-1. Write e.g. `{_FUNCTION_NAME_EXAMPLE}`."
+            )
+        _check_account(node, template, account)
+    elif name.startswith("arn:"):
+        node.fail(
+            f"`functionName` {template!r} is not a Lambda function ARN; write "
+            "arn:aws:lambda:<region>:<account>:function:<name>[:<alias>], or just the name."
+        )
+    elif (partial := _LAMBDA_PARTIAL_ARN.fullmatch(name)) is not None:
+        _check_account(node, template, partial["account"])
+        rest = partial["rest"]
+    function, _, qualifier = rest.partition(":")
+    if not _LAMBDA_NAME.fullmatch(function) or ":" in qualifier:
+        node.fail(
+            f"`functionName` {template!r} is not a valid Lambda function name: names use "
+            f"letters, digits, `-` and `_`, optionally followed by `:alias`. "
+            f"Write e.g. `{_FUNCTION_NAME_EXAMPLE}`."
+        )
+    if len(function) > 64 and "{function.name}" not in template:
+        node.fail(f"`functionName` {template!r}: a Lambda function name has at most 64 characters.")
+    if qualifier and not _LAMBDA_QUALIFIER.fullmatch(qualifier):
+        node.fail(
+            f"`functionName` {template!r} ends in the qualifier {qualifier!r}, which is not a "
+            "version or alias (`$LATEST`, a number, or letters, digits, `-`, `_`)."
+        )
+    return region, qualifier or None
+
+
+def _check_account(node: _Node, template: str, account: str) -> None:
+    if not re.fullmatch(r"\d{12}", account):
+        node.fail(
+            f"`functionName` {template!r} names the account {account!r}; an AWS account id has "
+            "exactly 12 digits."
+        )
+
+
+def _aws_region_name(node: _Node) -> str:
+    region = node.text(strict=True, example="region: us-east-1")
+    if not _REGION.fullmatch(region):
+        node.fail(
+            f"`region` {region!r} is not an AWS region name; write e.g. `region: us-east-1`."
+            + _did_you_mean(region.lower().replace("_", "-"), ("us-east-1", "eu-west-1"))
+        )
+    return region
+
+
+def _endpoint_url(node: _Node) -> str:
+    url = node.text(strict=True, example="endpointUrl: http://localhost:9001")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        node.fail(f"`endpointUrl` {url!r} is not a valid URL ({exc}).")
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        node.fail(
+            f"`endpointUrl` {url!r} must be an http(s) URL with a host, e.g. "
+            "`endpointUrl: http://localhost:9001` for `baton lambda local`; leave it out to "
+            "call AWS Lambda itself."
+        )
+    if port == 0:
+        node.fail(f"`endpointUrl` {url!r} uses port 0; use the port the Invoke API listens on.")
+    return url
+
+
+def _lambda_call(spec: _Node) -> timedelta:
+    """`call: 2min` or `timeouts: {call: 2min}` (not both); default 2 min like async."""
+    call = spec.get("call")
+    if (timeouts := spec.get("timeouts")) is not None:
+        timeouts.mapping("timeouts: {call: 2min}")
+        _check_keys(
+            timeouts,
+            ("call",),
+            dict.fromkeys(
+                ("connect", "read", "write"),
+                " A lambda endpoint has only a `call` budget (per-attempt timeouts follow it).",
+            ),
+        )
+        nested = timeouts.get("call")
+        if call is not None and nested is not None:
+            call.fail(
+                "the call timeout is given twice, as `call` and as `timeouts.call`; keep one."
+            )
+        call = nested or call
+    return timedelta(minutes=2) if call is None else _timeout(call)
+
+
+def _lambda_url(props: _Node) -> LambdaUrlTransportSpec:
+    """`baton.transports.v1/lambda-url`: the async transport's pool and budget, plus SigV4."""
+    _check_keys(props, _LAMBDA_URL_KEYS, _LAMBDA_URL_HINTS)
+    for key in ("timeouts", "trust_cacerts", "client_cert", "client_key", "client_key_password"):
+        if (node := props.get(key)) is not None:
+            node.fail(f"`{key}` is not supported by {LAMBDA_URL_TRANSPORT}.{_LAMBDA_URL_HINTS[key]}")
+    defaults = LambdaUrlTransportSpec()
+    region = _aws_region_name(node) if (node := props.get("region")) else None
+    service = defaults.service
+    if (node := props.get("service")) is not None:
+        service = node.text(strict=True, example="service: lambda")
+        if not re.fullmatch(r"[a-z0-9-]+", service):
+            node.fail(
+                f"`service` {service!r} is not a SigV4 service name; use `lambda` for a Function "
+                "URL (the default) or `execute-api` for an API Gateway with IAM auth."
+            )
+    pool_ttl = props.get("pool_ttl")
+    pool_size = props.get("pool_size")
+    payload = props.get("payload_max_bytes")
+    return LambdaUrlTransportSpec(
+        region=region,
+        service=service,
+        call=_timeout(node) if (node := props.get("call")) else defaults.call,
+        connect=_timeout(node) if (node := props.get("connect")) else defaults.connect,
+        pool_ttl=defaults.pool_ttl if pool_ttl is None else pool_ttl.duration(),
+        pool_size=defaults.pool_size
+        if pool_size is None
+        else pool_size.integer(lo=1, hi=_INT32[1], example="1024"),
+        payload_max_bytes=defaults.payload_max_bytes
+        if payload is None
+        else payload.integer(lo=1, hi=_INT32[1], example="33554432"),
+    )
+
+
+def _lambda_url_type(spec: _Node) -> _Node | None:
+    """The `transport.type` node of a v2 endpoint when it names the lambda-url transport."""
+    transport = spec.value.get("transport") if spec.is_map else None
+    type_node = transport.value.get("type") if transport is not None and transport.is_map else None
+    if type_node is None or not isinstance(type_node.value, str):
+        return None
+    try:
+        return type_node if TypeName.parse(type_node.value) == LAMBDA_URL_TRANSPORT else None
+    except ValueError:
+        return None
 
 
 # =============================================================================================
@@ -1161,6 +1457,10 @@ _PARSERS: dict[str, Callable[[_Node, str, SourceLocation], _Parsed]] = {
     PLAYGROUND_INGRESS: _playground_ingress,
     PLAYGROUND_EGRESS: _playground_egress,
 }
+# baton's own kinds with a typed spec (other `baton.*` kinds stay raw ExtensionDocuments)
+_BATON_PARSERS: dict[str, Callable[[_Node, str, SourceLocation], _Parsed]] = {
+    LAMBDA_ENDPOINT: _endpoint_lambda,
+}
 
 
 # =============================================================================================
@@ -1188,6 +1488,7 @@ _SPEC_KEYS = frozenset(
     + _KINESIS_INGRESS_KEYS
     + _KINESIS_EGRESS_KEYS
     + ("port", "topics")
+    + _LAMBDA_KEYS
 )
 
 
@@ -1256,11 +1557,20 @@ class _Loader:
     def _bind(self, component: _Component) -> None:
         kind, spec = component.kind, component.spec
         source = SourceLocation(spec.file, component.line)
-        parser = _PARSERS.get(str(kind))
+        parser = _PARSERS.get(str(kind)) or _BATON_PARSERS.get(str(kind))
+        if self.strict:
+            _reject_baton_endpoints(component)
+        if parser is None and kind.namespace.startswith("baton.endpoints."):
+            component.kind_node.fail(
+                f"unknown baton endpoint kind `{kind}`; baton's endpoint kind is "
+                f"{LAMBDA_ENDPOINT}.{_did_you_mean(str(kind), _BATON_PARSERS)}"
+            )
         if parser is not None:
             self.parsed.append(parser(spec, str(kind), source))
         elif is_baton_extension(kind) and not self.strict:
-            self.parsed.append(_Parsed(ExtensionDocument(kind, _to_plain(spec), source)))
+            self.parsed.append(
+                _Parsed(ExtensionDocument(kind, _to_plain(spec), source, _lines(spec)))
+            )
         else:
             component.kind_node.fail(self._unknown_kind(kind))
 
@@ -1307,6 +1617,14 @@ class _Loader:
                 [] if items is None else items.items(f"`{section}:` followed by `- {key}:` items")
             ):
                 self._guard(lambda item=item, key=key: self._bind(_legacy_component(item, key)))
+
+
+def _reject_baton_endpoints(component: _Component) -> None:
+    """In strict StateFun mode, say what a real cluster uses instead of baton's Lambda kinds."""
+    if str(component.kind) in _BATON_PARSERS:
+        component.kind_node.fail(_STRICT_LAMBDA_ENDPOINT)
+    if str(component.kind) == ENDPOINT_V2 and (node := _lambda_url_type(component.spec)):
+        node.fail(_STRICT_LAMBDA_URL)
 
 
 def _legacy_meta_type(root: _Node, module: _Node | None) -> _Node:
@@ -1423,7 +1741,7 @@ def _finish(loader: _Loader) -> ModuleSpec:
         raise ModuleError.collected(errors)
     specs = [item.spec for item in loader.parsed]
     return ModuleSpec(
-        endpoints=tuple(s for s in specs if isinstance(s, HttpEndpointSpec)),
+        endpoints=tuple(s for s in specs if isinstance(s, (HttpEndpointSpec, LambdaEndpointSpec))),
         ingresses=tuple(s for s in specs if isinstance(s, IngressSpec)),
         egresses=tuple(s for s in specs if isinstance(s, EgressSpec)),
         extensions=tuple(s for s in specs if isinstance(s, ExtensionDocument)),

@@ -319,6 +319,8 @@ class ExtensionDocument:
     kind: TypeName
     spec: object
     source: SourceLocation | None = None
+    # The YAML line of each value in `spec`, by key/index path, e.g. ("definition", "States").
+    lines: dict[tuple[str | int, ...], int] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

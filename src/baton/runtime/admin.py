@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -158,7 +159,36 @@ def admin_app(runtime: Runtime) -> web.Application:
             {"egress": record.egress, "topic": record.topic, **describe(record.typename, record.value)}
         )
 
+    def execution(address: Address) -> dict[str, Any] | None:
+        stored = store.states(address).get("execution")
+        if stored is None:
+            return None
+        return json.loads(stored.value)
+
+    async def workflows(_: web.Request) -> web.Response:
+        host = runtime.workflows
+        listing = []
+        for spec in host.workflows if host is not None else []:
+            executions = []
+            for addr in store.addresses_with_state(spec.id.namespace, spec.id.name):
+                data = execution(addr) or {}
+                progress = data.get("execution") or {}
+                executions.append(
+                    {"id": addr.id, **{k: progress.get(k) for k in ("status", "start_time", "stop_time")}}
+                )
+            listing.append({"workflow": str(spec.id), "executions": executions})
+        return web.json_response(listing)
+
+    async def describe_execution(request: web.Request) -> web.Response:
+        target = address(request)
+        data = execution(target)
+        if data is None:
+            return web.Response(status=404, text=f"no workflow execution at {target}")
+        return web.json_response({"address": str(target), **data})
+
     app = web.Application(client_max_size=MAX_BODY)
+    app.router.add_get("/workflows", workflows)
+    app.router.add_get("/workflows/{namespace}/{type}/{id}", describe_execution)
     app.router.add_get("/egress/{namespace}/{type}/{topic}", take_egress)
     app.router.add_get("/health", health)
     app.router.add_get("/module", module)

@@ -31,6 +31,18 @@ class Listener:
     url: str
 
 
+def _workflow_host(module: ModuleSpec, host: str, lambda_endpoint_url: str | None):
+    """A host for the module's workflow documents, if it has any (imported only then)."""
+    from baton.module.specs import TypeName
+
+    if not any(doc.kind == TypeName("baton.workflows.v1", "workflow") for doc in module.extensions):
+        return None
+    from baton.workflows.host import WorkflowHost
+    from baton.workflows.module_kind import workflows_of
+
+    return WorkflowHost(workflows_of(module), lambda_endpoint_url=lambda_endpoint_url, host=host)
+
+
 class Runtime:
     """Loads nothing itself: give it a ModuleSpec and a Store, then `start()`."""
 
@@ -42,7 +54,11 @@ class Runtime:
         host: str = "127.0.0.1",
         admin_port: int | None = 8081,
         max_queued: int = 100_000,
+        lambda_endpoint_url: str | None = None,
     ) -> None:
+        self.workflows = _workflow_host(module, host, lambda_endpoint_url)
+        if self.workflows is not None:
+            module = self.workflows.attach(module)
         self.module = module
         self.store = store if store is not None else MemoryStore()
         self.host = host
@@ -63,6 +79,8 @@ class Runtime:
     async def start(self) -> list[Listener]:
         """Start timers, resume stored mailboxes and open every listening component."""
         self.started_at = time.time()
+        if self.workflows is not None:
+            await self.workflows.start()
         await self.store.start()
         self.dispatcher.timers.start()
         self.dispatcher.resume_mailboxes()
@@ -114,6 +132,8 @@ class Runtime:
         self._runners.clear()
         await self.dispatcher.stop()
         await self.transport.close()
+        if self.workflows is not None:
+            await self.workflows.stop()
         await self.store.commit()
         self.store.close()
 

@@ -244,6 +244,18 @@ class SqliteStore(MemoryStore):
         self._journal.states[(address, name)] = value
         self._dirty()
 
+    def addresses_with_state(self, namespace: str, type_: str) -> list[Address]:
+        prefix = f"{namespace}/{type_}/"
+        stored = {
+            Address.parse(row[0])
+            for row in self._reader.execute(
+                "SELECT DISTINCT address FROM state WHERE address >= ? AND address < ?",
+                (prefix, prefix[:-1] + "0"),  # '0' follows '/': a range scan on the key
+            )
+        }
+        cached = {a for a in self._states if a.namespace == namespace and a.type == type_}
+        return sorted(a for a in stored | cached if self.states(a))
+
     def state_count(self) -> int:
         return self._reader.execute("SELECT count(DISTINCT address) FROM state").fetchone()[0]
 

@@ -63,6 +63,10 @@ class Store(abc.ABC):
     def put_state(self, address: Address, name: str, value: StoredValue | None) -> None:
         """Set (or, with None, delete) one state value."""
 
+    @abc.abstractmethod
+    def addresses_with_state(self, namespace: str, type_: str) -> list[Address]:
+        """Every address of a function type that holds state (for listings, not hot paths)."""
+
     # --- mailboxes ---
     @abc.abstractmethod
     def append(self, message: Message) -> None:
@@ -181,6 +185,12 @@ class MemoryStore(Store):
 
     def state_count(self) -> int:
         return len(self._states)
+
+    def addresses_with_state(self, namespace: str, type_: str) -> list[Address]:
+        return sorted(
+            a for a, values in self._states.items()
+            if values and a.namespace == namespace and a.type == type_
+        )
 
     def append(self, message: Message) -> None:
         box = self._mailboxes.get(message.target)

@@ -1,7 +1,9 @@
 """HTTP transport: POST a ToFunction, get a FromFunction, retrying inside the call budget.
 
 Retry rules follow the endpoint's transport (statefun-reference §3.6): OkHttp retries IO errors
-and 408/409/420/429/499/5xx only; the async transport retries every failed attempt.
+and 408/409/420/429/499/5xx only; the async transport retries every failed attempt. The baton-only
+`baton.transports.v1/lambda-url` transport behaves like the async one and signs every attempt with
+SigV4 (a Lambda Function URL with auth type AWS_IAM).
 """
 
 from __future__ import annotations
@@ -9,10 +11,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import aiohttp
 
-from baton.module.specs import AsyncTransportSpec, OkHttpTransportSpec, RetryPolicy, TransportSpec
+from baton.module.specs import (
+    AsyncTransportSpec,
+    LambdaUrlTransportSpec,
+    OkHttpTransportSpec,
+    RetryPolicy,
+    TransportSpec,
+)
+
+if TYPE_CHECKING:
+    from baton.runtime.aws_signing import AwsSigner
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +42,12 @@ class HttpTransport:
 
     def __init__(self) -> None:
         self._sessions: dict[TransportSpec, aiohttp.ClientSession] = {}
+        self._signer: AwsSigner | None = None  # created on first lambda-url call (boto3 is slow)
 
     def _session(self, spec: TransportSpec) -> aiohttp.ClientSession:
         session = self._sessions.get(spec)
         if session is None:
-            if isinstance(spec, AsyncTransportSpec):
+            if isinstance(spec, (AsyncTransportSpec, LambdaUrlTransportSpec)):
                 connector = aiohttp.TCPConnector(
                     limit=spec.pool_size,
                     keepalive_timeout=spec.pool_ttl.total_seconds() or None,
@@ -68,13 +81,16 @@ class HttpTransport:
         session = self._session(spec)
         okhttp = spec.retry_policy is RetryPolicy.OKHTTP
         base = 0.010 if okhttp else 0.002
-        max_bytes = spec.payload_max_bytes if isinstance(spec, AsyncTransportSpec) else None
+        max_bytes = None if isinstance(spec, OkHttpTransportSpec) else spec.payload_max_bytes
+        signed = spec if isinstance(spec, LambdaUrlTransportSpec) else None
         attempt = 0
         while True:
+            # Signed per attempt: the signature covers X-Amz-Date, and credentials may rotate.
+            headers = None if signed is None else await self._sign(url, body, signed)
             remaining = deadline - loop.time()
             timeout = aiohttp.ClientTimeout(total=max(remaining, 0.01), sock_connect=connect)
             try:
-                async with session.post(url, data=body, timeout=timeout) as response:
+                async with session.post(url, data=body, headers=headers, timeout=timeout) as response:
                     status = response.status
                     payload = await response.read()
                     content_type = response.headers.get("Content-Type", "")
@@ -97,6 +113,24 @@ class HttpTransport:
                 )
             log.info("call to %s failed (%s); retrying in %.3fs", url, why, delay)
             await asyncio.sleep(min(delay, remaining))
+
+
+    async def _sign(self, url: str, body: bytes, spec: LambdaUrlTransportSpec) -> dict[str, str]:
+        """SigV4 headers for one attempt; missing credentials or region fail the call at once."""
+        from baton.runtime.aws_signing import AwsSigner, SigningError  # boto3 loads slowly
+
+        if self._signer is None:
+            self._signer = AwsSigner()
+        try:
+            return await self._signer.sign(
+                url,
+                body,
+                {"Content-Type": CONTENT_TYPE, "Accept": CONTENT_TYPE},
+                region=spec.region,
+                service=spec.service,
+            )
+        except SigningError as error:
+            raise TransportError(str(error)) from None
 
 
 def _okhttp_retries(status: int) -> bool:

@@ -1,0 +1,85 @@
+"""Render a module for a real StateFun 3.3 cluster (`baton build`).
+
+baton-only documents are removed; workflows are bundled for the interpreter, which a real
+cluster reaches as an ordinary remote function (served with `baton serve`); Lambda endpoints
+that only baton can call get a clear error saying what a cluster can use instead.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+from baton.module.errors import ModuleError
+from baton.module.loader import load_module_text
+
+WORKFLOW_KIND = "baton.workflows.v1/workflow"
+LAMBDA_ENDPOINT_KIND = "baton.endpoints.v1/lambda"
+LAMBDA_URL_TRANSPORT = "baton.transports.v1/lambda-url"
+LAMBDA_BRIDGE = "baton.workflows/lambda"
+
+
+@dataclass(frozen=True, slots=True)
+class Build:
+    """What `baton build` produced."""
+
+    module_yaml: str  # for /opt/statefun/modules/<app>/module.yaml
+    workflows_yaml: str | None  # the bundled workflow documents, None when there are none
+    workflow_ids: tuple[str, ...]
+
+
+def render(path: Path, interpreter_url: str) -> Build:
+    """Split a baton module into a StateFun-only module and the workflow bundle."""
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    documents = [d for d in yaml.load_all(path.read_text()) if d is not None]
+    kept, workflows = [], []
+    for index, document in enumerate(documents):
+        kind = str(document.get("kind", "")) if isinstance(document, dict) else ""
+        line = document.lc.line + 1 if hasattr(document, "lc") else None
+        if kind == WORKFLOW_KIND:
+            workflows.append(document)
+        elif kind == LAMBDA_ENDPOINT_KIND or _transport_type(document) == LAMBDA_URL_TRANSPORT:
+            raise ModuleError(
+                f"document {index + 1} ({kind}) calls Lambda in a way only baton can (direct "
+                "Invoke or SigV4-signed Function URL). A real StateFun cluster can reach a Lambda "
+                "through a Function URL with auth NONE or an API Gateway in front of it, as a plain "
+                "io.statefun.endpoints.v2/http endpoint (see the official aws-lambda deployment "
+                "example); change this document to that form before building",
+                file=str(path), line=line, field="kind",
+            )
+        elif kind.startswith("baton."):
+            continue  # other baton-only kinds have no cluster meaning
+        else:
+            kept.append(document)
+    ids = tuple(str(w["spec"]["id"]) for w in workflows)
+    for typename in ids + ((LAMBDA_BRIDGE,) if workflows else ()):
+        kept.append(
+            {
+                "kind": "io.statefun.endpoints.v2/http",
+                "spec": {
+                    "functions": typename,
+                    "urlPathTemplate": interpreter_url,
+                    "transport": {"type": "io.statefun.transports.v1/async", "call": "16min"},
+                },
+            }
+        )
+    module_yaml = _dump(yaml, kept)
+    load_module_text(module_yaml, f"{path} (built)", strict_statefun=True)  # must be valid there
+    return Build(module_yaml, _dump(yaml, workflows) if workflows else None, ids)
+
+
+def _transport_type(document: object) -> str:
+    try:
+        return str(document["spec"]["transport"]["type"])  # type: ignore[index]
+    except (KeyError, TypeError):
+        return ""
+
+
+def _dump(yaml: YAML, documents: list) -> str:
+    out = io.StringIO()
+    yaml.dump_all(documents, out)
+    return out.getvalue()

@@ -1,0 +1,48 @@
+"""A small client for a running runtime's admin API (used by the CLI)."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+DEFAULT_ADMIN = "http://127.0.0.1:8081"
+
+
+class AdminError(Exception):
+    """The admin API could not be reached or refused the request; the text says what to do."""
+
+
+class AdminClient:
+    """JSON over HTTP to `baton run`'s admin API."""
+
+    def __init__(self, base_url: str = DEFAULT_ADMIN, timeout: float = 30.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    def request(
+        self, method: str, path: str, body: bytes | None = None,
+        headers: dict[str, str] | None = None, timeout: float | None = None,
+    ) -> tuple[int, bytes]:
+        """Send a request; (status, body). 4xx/5xx come back as statuses, not exceptions."""
+        request = urllib.request.Request(
+            f"{self.base_url}{path}", data=body, method=method, headers=headers or {}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=timeout or self.timeout) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+        except (urllib.error.URLError, OSError) as error:
+            raise AdminError(
+                f"cannot reach the baton admin API at {self.base_url} ({error}); is `baton run` "
+                "running? Pass --admin URL if it listens elsewhere"
+            ) from None
+
+    def get_json(self, path: str) -> Any:
+        """GET a JSON document; raise AdminError with the server's reason on failure."""
+        status, body = self.request("GET", path)
+        if status != 200:
+            raise AdminError(f"{path}: HTTP {status}: {body.decode('utf-8', 'replace').strip()}")
+        return json.loads(body)

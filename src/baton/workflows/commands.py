@@ -1,0 +1,211 @@
+"""`baton workflows run | list | describe`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from ruamel.yaml import YAML
+
+from baton.module import ModuleError, load_module
+from baton.module.specs import ExtensionDocument, ModuleSpec, SourceLocation, TypeName
+
+BARE_WORKFLOW_ID = "baton.run/workflow"
+
+
+@click.group(name="workflows")
+def workflows_group() -> None:
+    """Run and inspect States Language workflows."""
+
+
+@workflows_group.command(name="run")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--input", "input_json", default="{}", show_default=True,
+              help="The execution input, as JSON.")
+@click.option("--workflow", "workflow_id", default=None,
+              help="Which workflow of a module.yaml to run (its spec.id).")
+@click.option("--lambda", "lambdas", multiple=True, metavar="NAME=path.py:handler",
+              help="Run the Lambda NAME from local handler code (repeatable).")
+@click.option("--name", default="run-1", show_default=True, help="The execution id.")
+@click.option("--timeout", default=600.0, show_default=True, help="Give up after this many seconds.")
+def run(file: Path, input_json: str, workflow_id: str | None, lambdas: tuple[str, ...],
+        name: str, timeout: float) -> None:
+    """Run one execution on an embedded runtime and print its result as JSON.
+
+    FILE is a module.yaml (pick the workflow with --workflow) or a bare state machine in JSON
+    or YAML. Task resources that are StateFun function types need their endpoints in the module.
+
+    \b
+    Examples:
+      baton workflows run machine.json --input '{"x": 1}'
+      baton workflows run module.yaml --workflow orders/fulfillment --input @order.json
+      baton workflows run machine.yaml --lambda echo=handlers.py:handler
+    """
+    try:
+        execution_input = json.loads(Path(input_json[1:]).read_text() if input_json.startswith("@") else input_json)
+    except (ValueError, OSError) as error:
+        raise click.BadParameter(f"not JSON: {error}", param_hint="--input") from None
+    try:
+        module, target = _module_for(file, workflow_id)
+    except ModuleError as error:
+        raise click.ClickException(error.render_all()) from None
+    handlers = dict(_parse_lambda(spec) for spec in lambdas)
+    result = asyncio.run(run_execution(module, target, execution_input, name, handlers, timeout))
+    click.echo(json.dumps(result, indent=2))
+    if result["status"] != "SUCCEEDED":
+        sys.exit(1)
+
+
+def _parse_lambda(text: str) -> tuple[str, str]:
+    name, sep, handler = text.partition("=")
+    if not sep or ":" not in handler:
+        raise click.BadParameter(f"{text!r}: write NAME=path/to/file.py:handler", param_hint="--lambda")
+    return name, handler
+
+
+def _module_for(file: Path, workflow_id: str | None) -> tuple[ModuleSpec, TypeName]:
+    """The module to run and the workflow to start."""
+    data = YAML().load(file.read_text())
+    if isinstance(data, dict) and "StartAt" in data:  # a bare state machine
+        lines = {("definition", *path): line for path, line in _lines(data).items()}
+        doc = ExtensionDocument(
+            TypeName("baton.workflows.v1", "workflow"),
+            {"id": BARE_WORKFLOW_ID, "definition": _plain(data)},
+            SourceLocation(str(file), 1),
+            lines,
+        )
+        return ModuleSpec(extensions=(doc,), files=(str(file),)), TypeName.parse(BARE_WORKFLOW_ID)
+    module = load_module(file)
+    from baton.workflows.module_kind import workflows_of
+
+    ids = [w.id for w in workflows_of(module)]
+    if workflow_id is None:
+        if len(ids) != 1:
+            raise click.ClickException(
+                f"{file} has {len(ids)} workflows ({', '.join(map(str, ids)) or 'none'}); "
+                "choose one with --workflow"
+            )
+        return module, ids[0]
+    target = TypeName.parse(workflow_id)
+    if target not in ids:
+        raise click.ClickException(f"no workflow {workflow_id} in {file} (has: {', '.join(map(str, ids))})")
+    return module, target
+
+
+def _lines(node: Any, prefix: tuple = ()) -> dict[tuple, int]:
+    """YAML lines of a ruamel round-trip document, by key/index path (1-based)."""
+    lines: dict[tuple, int] = {}
+    if isinstance(node, dict):
+        for key, child in node.items():
+            try:
+                lines[(*prefix, key)] = node.lc.key(key)[0] + 1
+            except (AttributeError, KeyError, TypeError):
+                pass
+            lines.update(_lines(child, (*prefix, key)))
+    elif isinstance(node, list):
+        for index, child in enumerate(node):
+            try:
+                lines[(*prefix, index)] = node.lc.item(index)[0] + 1
+            except (AttributeError, KeyError, TypeError):
+                pass
+            lines.update(_lines(child, (*prefix, index)))
+    return lines
+
+
+def _plain(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
+
+
+async def run_execution(
+    module: ModuleSpec, workflow: TypeName, execution_input: Any, name: str,
+    lambdas: dict[str, str], timeout: float,
+) -> dict[str, Any]:
+    """Start one execution on an in-memory runtime and wait for its end."""
+    from contextlib import AsyncExitStack
+
+    from baton.runtime import Address, Message, Runtime
+
+    async with AsyncExitStack() as stack:
+        endpoint_url = None
+        if lambdas:
+            from baton.serve.lambda_local import LambdaLocal
+
+            local = await stack.enter_async_context(LambdaLocal(lambdas, port=0))
+            endpoint_url = local.url
+        runtime = Runtime(module, admin_port=None, lambda_endpoint_url=endpoint_url)
+        await stack.enter_async_context(runtime)
+        address = Address(workflow.namespace, workflow.name, name)
+        await runtime.ingest(
+            Message(address, None, "baton.workflows/Start", json.dumps(execution_input).encode())
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            stored = runtime.store.states(address).get("execution")
+            progress = json.loads(stored.value)["execution"] if stored else {}
+            if progress.get("status", "RUNNING") != "RUNNING":
+                return {k: progress.get(k) for k in ("status", "output", "error", "cause")}
+            parked = runtime.store.parked()
+            if parked:
+                reasons = "; ".join(f"{a}: {p.reason}" for a, p in parked.items())
+                return {"status": "FAILED", "output": None, "error": "baton.Parked", "cause": reasons}
+            if time.monotonic() > deadline:
+                return {"status": "RUNNING", "output": None, "error": "baton.Timeout",
+                        "cause": f"still running after {timeout}s"}
+            await asyncio.sleep(0.02)
+
+
+admin_option = click.option(
+    "--admin", "admin_url", default="http://127.0.0.1:8081", show_default=True,
+    envvar="BATON_ADMIN", help="The admin API of the running baton.",
+)
+
+
+@workflows_group.command(name="list")
+@admin_option
+def list_executions(admin_url: str) -> None:
+    """List the executions of every workflow of a running baton.
+
+    \b
+    Example:
+      baton workflows list --admin http://127.0.0.1:8081
+    """
+    from baton.runtime.admin_client import AdminClient, AdminError
+
+    try:
+        listing = AdminClient(admin_url).get_json("/workflows")
+    except AdminError as error:
+        raise click.ClickException(str(error)) from None
+    for workflow in listing:
+        click.echo(f"{workflow['workflow']}  ({len(workflow['executions'])} executions)")
+        for execution in workflow["executions"]:
+            click.echo(f"  {execution['id']:<36} {execution.get('status') or '?'}")
+
+
+@workflows_group.command(name="describe")
+@click.argument("execution")
+@admin_option
+def describe(execution: str, admin_url: str) -> None:
+    """Show one execution (status, input, output, history) as JSON.
+
+    EXECUTION is `<workflow namespace>/<workflow name>/<execution id>`.
+
+    \b
+    Example:
+      baton workflows describe orders/fulfillment/order-42
+    """
+    from baton.runtime.admin_client import AdminClient, AdminError
+
+    try:
+        data = AdminClient(admin_url).get_json(f"/workflows/{execution}")
+    except AdminError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(json.dumps(data, indent=2))

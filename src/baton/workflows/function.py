@@ -1,0 +1,226 @@
+"""The workflow interpreter as a StateFun function (official Python SDK).
+
+One execution per address (`<workflow type>/<execution id>`); its progress is that address's
+state. The engine is pure: this function feeds it the message (a start, a task's result, a
+timer) and turns the commands it returns into StateFun effects: task requests are messages to
+functions (Lambda ARNs go to the Lambda bridge), waits/retries/timeouts are delayed messages
+with cancellation tokens, and a finished execution replies to whoever started it and may publish
+its result to an egress. Because it is an ordinary SDK function, a workflow runs the same on
+baton and on a real StateFun cluster.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import timedelta
+from typing import Any
+
+from statefun import (
+    StatefulFunctions,
+    ValueSpec,
+    egress_message_builder,
+    kafka_egress_message,
+    make_json_type,
+    message_builder,
+)
+
+from baton.module.specs import PLAYGROUND_EGRESS_ID, PLAYGROUND_EGRESS_RECORD_TYPE
+from baton.workflows.engine import (
+    CancelTimer,
+    Engine,
+    Execution,
+    ExecutionFinished,
+    InvokeTask,
+    StartTimer,
+)
+from baton.workflows.messages import (
+    EXECUTION_RESULT,
+    EXECUTION_STATE,
+    LAMBDA_BRIDGE,
+    TASK_REQUEST,
+    TASK_RESULT,
+    TIMER,
+)
+from baton.workflows.module_kind import WorkflowSpec
+
+log = logging.getLogger(__name__)
+
+_EGRESS_RECORD = make_json_type(PLAYGROUND_EGRESS_RECORD_TYPE)
+
+
+def task_target(resource: str) -> str:
+    """The function type a Task's Resource is sent to: itself, or the Lambda bridge for ARNs."""
+    if resource.startswith("arn:aws:lambda:") or resource.startswith("arn:aws:states:::lambda"):
+        return LAMBDA_BRIDGE
+    return resource
+
+
+def start_input(message) -> Any:
+    """The execution input carried by a start message (JSON, or a built-in type's value)."""
+    for check, read in (
+        (message.is_string, message.as_string), (message.is_int, message.as_int),
+        (message.is_long, message.as_long), (message.is_bool, message.as_bool),
+        (message.is_double, message.as_double), (message.is_float, message.as_float),
+    ):
+        if check():
+            return read()
+    raw = message.raw_value()
+    if not raw:
+        return {}
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw.decode("utf-8", "replace")
+
+
+class WorkflowFunction:
+    """The interpreter for one workflow type."""
+
+    def __init__(self, spec: WorkflowSpec) -> None:
+        self.spec = spec
+        self.engine = Engine(spec.machine)
+
+    def __call__(self, context, message) -> None:
+        stored = context.storage.execution
+        now = time.time()
+        if message.is_type(TASK_RESULT) or message.is_type(TIMER):
+            if stored is None:
+                return  # a late event for an execution that never started here
+            execution = Execution.from_json(stored["execution"])
+            if message.is_type(TIMER):
+                commands = self.engine.timer_fired(execution, message.as_type(TIMER)["timer_id"], now)
+            else:
+                result = message.as_type(TASK_RESULT)
+                if "error" in result:
+                    commands = self.engine.task_failed(
+                        execution, result["task_id"], result["error"], result.get("cause"), now
+                    )
+                else:
+                    commands = self.engine.task_succeeded(
+                        execution, result["task_id"], result.get("output"), now
+                    )
+        else:
+            caller = _address(context.caller)
+            if stored is not None:  # the same execution id again: never run twice
+                self._join(context, stored, caller)
+                return
+            execution, commands = self.engine.start(
+                start_input(message), name=context.address.id, now=now
+            )
+            stored = {"execution": None, "callers": [caller] if caller else []}
+        stored["execution"] = execution.to_json()
+        self._apply(context, stored, commands, now)
+        context.storage.execution = stored
+
+    def _join(self, context, stored: dict[str, Any], caller: str | None) -> None:
+        """A duplicate start: reply at once if finished, else wait for the result too."""
+        if caller is None:
+            return
+        execution = stored["execution"]
+        if execution.get("status", "RUNNING") != "RUNNING":
+            self._reply(context, caller, _result(context.address.id, execution))
+        elif caller not in stored["callers"]:
+            stored["callers"].append(caller)
+            context.storage.execution = stored
+
+    def _apply(self, context, stored: dict[str, Any], commands: list, now: float) -> None:
+        me = context.address
+        for command in commands:
+            if isinstance(command, InvokeTask):
+                body = {"task_id": command.task_id, "input": command.input}
+                target = task_target(command.resource)
+                if target == LAMBDA_BRIDGE:
+                    body["resource"] = command.resource
+                context.send(
+                    message_builder(
+                        target_typename=target, target_id=f"{me.id}:{command.task_id}",
+                        value=body, value_type=TASK_REQUEST,
+                    )
+                )
+            elif isinstance(command, StartTimer):
+                context.send_after(
+                    timedelta(seconds=max(0.0, command.fire_at - now)),
+                    message_builder(
+                        target_typename=me.typename, target_id=me.id,
+                        value={"timer_id": command.timer_id}, value_type=TIMER,
+                    ),
+                    cancellation_token=self._token(command.timer_id),
+                )
+            elif isinstance(command, CancelTimer):
+                context.cancel_delayed_message(self._token(command.timer_id))
+            elif isinstance(command, ExecutionFinished):
+                result = {
+                    "execution": me.id, "workflow": str(self.spec.id), "status": command.status,
+                    "output": command.output, "error": command.error, "cause": command.cause,
+                }
+                for caller in stored["callers"]:
+                    self._reply(context, caller, result)
+                self._publish(context, result)
+
+    def _token(self, timer_id: str) -> str:
+        # Tokens are scoped by the sender's id only; the workflow type keeps types apart.
+        return f"{self.spec.id}:{timer_id}"
+
+    @staticmethod
+    def _reply(context, caller: str, result: dict[str, Any]) -> None:
+        typename, _, target_id = caller.rpartition("/")
+        context.send(
+            message_builder(
+                target_typename=typename, target_id=target_id,
+                value=result, value_type=EXECUTION_RESULT,
+            )
+        )
+
+    def _publish(self, context, result: dict[str, Any]) -> None:
+        target = self.spec.result_egress
+        if target is None:
+            return
+        payload = json.dumps(result)
+        if target.egress == PLAYGROUND_EGRESS_ID:
+            context.send_egress(
+                egress_message_builder(
+                    target_typename=str(target.egress),
+                    value={"topic": target.topic, "payload": payload},
+                    value_type=_EGRESS_RECORD,
+                )
+            )
+        else:
+            context.send_egress(
+                kafka_egress_message(
+                    typename=str(target.egress), topic=target.topic,
+                    key=result["execution"], value=payload,
+                )
+            )
+
+
+def _address(address) -> str | None:
+    return f"{address.namespace}/{address.name}/{address.id}" if address else None
+
+
+def _result(execution_id: str, execution: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "execution": execution_id,
+        **{k: execution.get(k) for k in ("status", "output", "error", "cause")},
+    }
+
+
+def workflow_functions(
+    specs: list[WorkflowSpec], functions: StatefulFunctions | None = None
+) -> StatefulFunctions:
+    """Bind an interpreter function for every workflow (and nothing else)."""
+    functions = functions if functions is not None else StatefulFunctions()
+    for spec in specs:
+        functions.register(
+            str(spec.id), _as_function(WorkflowFunction(spec)),
+            specs=[ValueSpec("execution", EXECUTION_STATE)],
+        )
+    return functions
+
+
+def _as_function(interpreter: WorkflowFunction):
+    def workflow(context, message):  # the SDK wants a plain function of exactly 2 arguments
+        interpreter(context, message)
+
+    return workflow

@@ -1,0 +1,132 @@
+"""The task bridge for Lambda resources: a StateFun function that invokes Lambda with boto3.
+
+A workflow Task whose Resource is a Lambda ARN (or `arn:aws:states:::lambda:invoke` with
+`FunctionName`/`Payload` parameters) is sent here; the bridge invokes the function with the task
+input as its JSON event and replies with the result, or with Step Functions' error convention:
+error = the Lambda's `errorType`, cause = the Lambda error payload. Point it at
+`baton lambda local` with `endpoint_url` (or BATON_LAMBDA_ENDPOINT_URL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from statefun import StatefulFunctions, message_builder
+
+from baton.workflows.messages import LAMBDA_BRIDGE, TASK_REQUEST, TASK_RESULT, task_result
+
+_INVOKE_INTEGRATION = "arn:aws:states:::lambda:invoke"
+
+
+@dataclass(frozen=True, slots=True)
+class LambdaTarget:
+    """What to invoke: a function name or ARN, an optional qualifier, and the payload."""
+
+    function: str
+    qualifier: str | None
+    payload: Any
+    wrap_result: bool  # the lambda:invoke integration returns {"Payload": ..., "StatusCode": ...}
+
+
+def lambda_target(resource: str, task_input: Any) -> LambdaTarget:
+    """Resolve a Task's Resource (and, for the invoke integration, its parameters)."""
+    if resource.startswith(_INVOKE_INTEGRATION):
+        if not isinstance(task_input, dict) or "FunctionName" not in task_input:
+            raise ValueError("arn:aws:states:::lambda:invoke needs Parameters with FunctionName")
+        return LambdaTarget(
+            task_input["FunctionName"], task_input.get("Qualifier"), task_input.get("Payload"), True
+        )
+    # arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]
+    parts = resource.split(":")
+    qualifier = parts[7] if len(parts) > 7 else None
+    return LambdaTarget(":".join(parts[:7]), qualifier, task_input, False)
+
+
+class LambdaBridge:
+    """Invokes Lambda for workflow tasks; one boto3 client, calls run in threads."""
+
+    def __init__(self, endpoint_url: str | None = None, region: str | None = None) -> None:
+        self.endpoint_url = endpoint_url or os.environ.get("BATON_LAMBDA_ENDPOINT_URL")
+        self.region = region
+        self._client = None
+
+    def _lambda(self, function: str):
+        if self._client is None:
+            import boto3
+            from botocore.config import Config
+
+            region = self.region or _region_of(function) or os.environ.get("AWS_REGION") or "us-east-1"
+            self._client = boto3.client(
+                "lambda", region_name=region, endpoint_url=self.endpoint_url,
+                config=Config(retries={"max_attempts": 3, "mode": "standard"}, read_timeout=900),
+            )
+        return self._client
+
+    def invoke(self, target: LambdaTarget) -> tuple[Any, str | None, str | None]:
+        """Invoke synchronously; (output, error, cause)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        function = target.function
+        if self.endpoint_url and function.startswith("arn:"):
+            function = function.rsplit(":", 1)[-1]  # a local Invoke API knows functions by name
+        kwargs: dict[str, Any] = {"FunctionName": function, "Payload": json.dumps(target.payload)}
+        if target.qualifier:
+            kwargs["Qualifier"] = target.qualifier
+        try:
+            response = self._lambda(target.function).invoke(**kwargs)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "ServiceException")
+            return None, f"Lambda.{code}", str(error)
+        except BotoCoreError as error:
+            return None, "Lambda.SdkClientException", str(error)
+        raw = response["Payload"].read()
+        if response.get("FunctionError"):
+            try:
+                error_type = json.loads(raw).get("errorType") or "Exception"
+            except (ValueError, AttributeError):
+                error_type = "Lambda.Unknown"
+            return None, error_type, raw.decode("utf-8", "replace")
+        output = json.loads(raw) if raw else None
+        if target.wrap_result:
+            output = {"Payload": output, "StatusCode": response.get("StatusCode", 200)}
+        return output, None, None
+
+    async def __call__(self, context, message) -> None:
+        request = message.as_type(TASK_REQUEST)
+        task_id = request["task_id"]
+        try:
+            target = lambda_target(request["resource"], request.get("input"))
+        except ValueError as error:
+            body = task_result(task_id, error="States.Runtime", cause=str(error))
+        else:
+            output, error, cause = await asyncio.to_thread(self.invoke, target)
+            body = task_result(task_id, output) if error is None else task_result(
+                task_id, error=error, cause=cause
+            )
+        caller = context.caller
+        if caller is not None:
+            context.send(
+                message_builder(
+                    target_typename=caller.typename, target_id=caller.id,
+                    value=body, value_type=TASK_RESULT,
+                )
+            )
+
+
+def _region_of(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 3 and parts[0] == "arn" and parts[3] else None
+
+
+def bind_lambda_bridge(functions: StatefulFunctions, bridge: LambdaBridge | None = None) -> None:
+    """Serve the Lambda bridge in `functions`."""
+    bridge = bridge or LambdaBridge()
+
+    async def lambda_bridge(context, message):  # the SDK wants a plain 2-argument function
+        await bridge(context, message)
+
+    functions.register(LAMBDA_BRIDGE, lambda_bridge)

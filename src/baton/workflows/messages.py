@@ -1,0 +1,29 @@
+"""The messages between workflow executions, task functions and timers (JSON typed values).
+
+A task function receives a `TaskRequest` and replies to its caller with a `TaskResult`; any
+StateFun function in any SDK can play that role. Timers are delayed messages an execution sends
+to itself; an execution started by another function replies with an `ExecutionResult`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from statefun import make_json_type
+
+TASK_REQUEST = make_json_type("baton.workflows/TaskRequest")  # {"task_id", "input"}
+TASK_RESULT = make_json_type("baton.workflows/TaskResult")  # {"task_id", "output"} | {"task_id", "error", "cause"}
+TIMER = make_json_type("baton.workflows/Timer")  # {"timer_id"}
+EXECUTION_RESULT = make_json_type("baton.workflows/ExecutionResult")  # {"execution", "status", ...}
+EXECUTION_STATE = make_json_type("baton.workflows/Execution")  # the execution's stored progress
+
+# The function type of the bridge that runs Lambda-ARN tasks (it invokes Lambda with boto3).
+LAMBDA_BRIDGE = "baton.workflows/lambda"
+
+
+def task_result(task_id: str, output: Any = None, *, error: str | None = None,
+                cause: str | None = None) -> dict[str, Any]:
+    """A TaskResult body: the output, or an error name and cause."""
+    if error is not None:
+        return {"task_id": task_id, "error": error, "cause": cause}
+    return {"task_id": task_id, "output": output}
