@@ -122,3 +122,29 @@ async def test_a_full_disk_pauses_ingress_and_loses_nothing(tmp_path, function_s
         await eventually(lambda: _count(runtime, "x") == 2)
     finally:
         await runtime.stop()
+
+
+async def test_a_timer_due_while_down_fires_right_after_start(tmp_path, function_server):
+    import time
+
+    url = await function_server(counter_functions())
+    runtime = await _runtime(tmp_path, url)
+    await runtime.ingest(Message(Address("example", "counter", "t"), None, JSON.typename,
+                                 json.dumps({"later_ms": 1500}).encode()))
+    await eventually(lambda: _count(runtime, "t") == 1)
+    await runtime.stop()
+    stopped = time.time()
+    with sqlite3.connect(tmp_path / "data" / "baton.db") as db:
+        [(fire_at,)] = db.execute("SELECT fire_at FROM delayed").fetchall()
+    assert fire_at > stopped  # it was still pending when baton stopped
+
+    import asyncio
+
+    await asyncio.sleep(max(0.0, fire_at - time.time()) + 0.1)  # the scenario: down past the due time
+    runtime = await _runtime(tmp_path, url)
+    try:
+        started = time.time()
+        await eventually(lambda: _count(runtime, "t") == 2, timeout=5)
+        assert time.time() - started < 0.75  # fired at once, not after another 1.5 s delay
+    finally:
+        await runtime.stop()

@@ -86,7 +86,7 @@ class HttpTransport:
         attempt = 0
         while True:
             # Signed per attempt: the signature covers X-Amz-Date, and credentials may rotate.
-            headers = None if signed is None else await self._sign(url, body, signed)
+            headers = None
             remaining = deadline - loop.time()
             timeout = aiohttp.ClientTimeout(total=max(remaining, 0.01), sock_connect=connect)
             try:
