@@ -16,9 +16,9 @@ import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from statefun import StatefulFunctions, message_builder
+from statefun import StatefulFunctions
 
-from baton.workflows.messages import TASK_REQUEST, TASK_RESULT, task_result
+from baton.workflows.messages import TASK_REQUEST, reply_task_result, task_result
 
 TaskFunction = Callable[[Any], Any] | Callable[[Any], Awaitable[Any]]
 
@@ -63,14 +63,7 @@ class Tasks:
                 except Exception as error:  # the workflow decides: Retry, Catch or fail
                     name, cause = error_of(error)
                     body = task_result(task_id, error=name, cause=cause)
-                caller = context.caller
-                if caller is not None:
-                    context.send(
-                        message_builder(
-                            target_typename=caller.typename, target_id=caller.id,
-                            value=body, value_type=TASK_RESULT,
-                        )
-                    )
+                reply_task_result(context, body)
 
             self.functions.register(typename, run)
             return fn
@@ -84,7 +77,6 @@ class Tasks:
         fn = self._tasks[typename]
 
         def handler(event: Any, _context: Any = None) -> Any:
-            result = fn(event)
-            return asyncio.run(result) if inspect.isawaitable(result) else result
+            return asyncio.run(call_task(fn, event))
 
         return handler

@@ -390,7 +390,7 @@ class _Parser:
     def keys(self, data: Mapping[str, Any], path: JsonPath, allowed: Sequence[str],
              what: str) -> None:
         for key in data:
-            if key in allowed:
+            if key in allowed or (key == "QueryLanguage" and data[key] == "JSONPath"):
                 continue
             key_path = (*path, key)
             if not isinstance(key, str):
@@ -464,9 +464,8 @@ class _Parser:
             self.error((), f"a state machine must be a mapping with StartAt and States, not {_show(data)}")
             return None
         self.keys(data, (), _MACHINE_FIELDS, "the state machine")
-        language = data.get("QueryLanguage", "JSONPath")
-        if "QueryLanguage" in data and language == "JSONPath":
-            self.errors.pop()  # QueryLanguage: JSONPath is the default spelled out
+        if data.get("QueryLanguage", "JSONPath") != "JSONPath":
+            self.error(("QueryLanguage",), f"`QueryLanguage`: {_UNSUPPORTED['QueryLanguage']}")
         timeout = self.integer(data, "TimeoutSeconds", (), minimum=1, maximum=MAX_TIMEOUT_SECONDS)
         version = data.get("Version")
         if "Version" in data and version != "1.0":

@@ -15,9 +15,9 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from statefun import StatefulFunctions, message_builder
+from statefun import StatefulFunctions
 
-from baton.workflows.messages import LAMBDA_BRIDGE, TASK_REQUEST, TASK_RESULT, task_result
+from baton.workflows.messages import LAMBDA_BRIDGE, TASK_REQUEST, reply_task_result, task_result
 
 _INVOKE_INTEGRATION = "arn:aws:states:::lambda:invoke"
 
@@ -107,14 +107,7 @@ class LambdaBridge:
             body = task_result(task_id, output) if error is None else task_result(
                 task_id, error=error, cause=cause
             )
-        caller = context.caller
-        if caller is not None:
-            context.send(
-                message_builder(
-                    target_typename=caller.typename, target_id=caller.id,
-                    value=body, value_type=TASK_RESULT,
-                )
-            )
+        reply_task_result(context, body)
 
 
 def _region_of(arn: str) -> str | None:

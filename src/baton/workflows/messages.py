@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from statefun import make_json_type
+from statefun import make_json_type, message_builder
 
 TASK_REQUEST = make_json_type("baton.workflows/TaskRequest")  # {"task_id", "input"}
 TASK_RESULT = make_json_type("baton.workflows/TaskResult")  # {"task_id", "output"} | {"task_id", "error", "cause"}
@@ -27,3 +27,15 @@ def task_result(task_id: str, output: Any = None, *, error: str | None = None,
     if error is not None:
         return {"task_id": task_id, "error": error, "cause": cause}
     return {"task_id": task_id, "output": output}
+
+
+def reply_task_result(context, body: dict[str, Any]) -> None:
+    """Send a TaskResult back to the execution that asked (no caller: nobody to tell)."""
+    caller = context.caller
+    if caller is not None:
+        context.send(
+            message_builder(
+                target_typename=caller.typename, target_id=caller.id,
+                value=body, value_type=TASK_RESULT,
+            )
+        )
