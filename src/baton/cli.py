@@ -125,16 +125,17 @@ def build(module: Path, out_dir: Path, interpreter_url: str) -> None:
 
 
 def _register_commands() -> None:
+    from baton.admin_commands import COMMANDS as admin_commands
     from baton.deploy.commands import deploy_group
-    from baton.serve import commands as serve_commands
-
+    from baton.serve.commands import lambda_group, serve
     from baton.workflows.commands import workflows_group
 
+    for command in admin_commands:
+        cli.add_command(command)
     cli.add_command(deploy_group)
     cli.add_command(workflows_group)
-    cli.add_command(serve_commands.lambda_group)
-    if hasattr(serve_commands, "serve"):
-        cli.add_command(serve_commands.serve)
+    cli.add_command(serve)
+    cli.add_command(lambda_group)
 
 
 _register_commands()

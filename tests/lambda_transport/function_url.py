@@ -75,7 +75,9 @@ class FunctionUrlAuth:
                 f"{self.region}/{self.service}"
             )
         if match["key"] not in self.credentials:
-            raise PermissionError("Forbidden: the security token included in the request is invalid")
+            raise PermissionError(
+                "Forbidden: the security token included in the request is invalid"
+            )
         secret, token = self.credentials[match["key"]]
         amz_date = request.headers.get("X-Amz-Date", "")
         try:
@@ -107,10 +109,12 @@ class FunctionUrlAuth:
         signer = SigV4Auth(Credentials(match["key"], secret, token), self.service, self.region)
         if signer.signed_headers(signer.headers_to_sign(wire)) != match["signed"]:
             raise PermissionError("Forbidden: SignedHeaders is not in canonical form")
-        expected = signer.signature(signer.string_to_sign(wire, signer.canonical_request(wire)), wire)
+        string_to_sign = signer.string_to_sign(wire, signer.canonical_request(wire))
+        expected = signer.signature(string_to_sign, wire)
         if not hmac.compare_digest(expected, match["signature"]):
             raise PermissionError(
                 "Forbidden: The request signature we calculated does not match the signature "
                 "you provided."
             )
-        return SignedRequest(match["key"], amz_date, signed, request.headers.get("X-Amz-Security-Token"))
+        token_sent = request.headers.get("X-Amz-Security-Token")
+        return SignedRequest(match["key"], amz_date, signed, token_sent)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from statefun import (
     IntType,
@@ -13,7 +14,8 @@ from statefun import (
     message_builder,
 )
 
-from tests.conftest import RunningApp
+if TYPE_CHECKING:  # handlers import this module in Lambda runtime processes: keep it light
+    from tests.conftest import RunningApp
 
 EGRESS_RECORD = make_json_type("io.statefun.playground/EgressRecord")
 JSON = make_json_type("example/Json")

@@ -6,7 +6,7 @@ verified requests to real SDK functions (`function_url.FunctionUrlAuth`).
 
 from __future__ import annotations
 
-import json
+import hashlib
 import sys
 import textwrap
 
@@ -90,7 +90,7 @@ async def test_signed_calls_complete_a_counter_flow(
 async def test_an_unsigned_request_gets_403_and_the_address_parks(function_url, start_app):
     """Control: the same stand-in refuses a plain (unsigned) v2 http endpoint."""
     auth = FunctionUrlAuth(KNOWN)
-    app = await start_app(module(await function_url(auth), None, call="300ms"))
+    app = await start_app(module(await function_url(auth), None, call="1s"))
     assert await app.send("example/counter/c1", "{}") == 202
 
     reason = await parked_reason(app, "example/counter/c1")
@@ -101,7 +101,7 @@ async def test_an_unsigned_request_gets_403_and_the_address_parks(function_url, 
 
 async def test_a_wrong_signature_gets_403_and_the_address_parks(function_url, start_app):
     auth = FunctionUrlAuth({ACCESS_KEY: ("a-different-secret", SESSION_TOKEN)})
-    app = await start_app(module(await function_url(auth), "region: us-east-1", call="300ms"))
+    app = await start_app(module(await function_url(auth), "region: us-east-1", call="1s"))
     assert await app.send("example/counter/c1", "{}") == 202
 
     reason = await parked_reason(app, "example/counter/c1")
@@ -169,4 +169,4 @@ async def test_region_comes_from_the_function_url_host():
     assert f"Credential={ACCESS_KEY}/" in headers["Authorization"]
     assert "/ap-south-1/lambda/aws4_request" in headers["Authorization"]
     assert headers["X-Amz-Security-Token"] == SESSION_TOKEN
-    assert json.dumps(headers)  # plain strings, ready for aiohttp
+    assert headers["X-Amz-Content-SHA256"] == hashlib.sha256(b"body").hexdigest()

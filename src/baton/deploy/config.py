@@ -141,7 +141,8 @@ def read_pyproject(path: Path) -> dict[str, Any]:
 
 
 def load_settings(
-    flags: dict[str, Any], project: Path | None = None, cwd: Path | None = None
+    flags: dict[str, Any], project: Path | None = None, cwd: Path | None = None,
+    require_functions: bool = True,
 ) -> LambdaSettings:
     """Merge flags (None = not given) over the pyproject section; validate everything.
 
@@ -207,6 +208,9 @@ def load_settings(
             origin["name"] = "[project] name"
     for required, example in (("name", "orders"), ("handler", "orders.app.handler"),
                               ("functions", "orders/*")):
+        if required == "functions" and not require_functions:
+            values.setdefault("functions", "")
+            continue
         if required not in values:
             raise DeployError(
                 f"no {required} given",
@@ -244,7 +248,8 @@ def _validate(
         raise fail("handler", f"{handler!r} is not `module.attribute`",
                     "e.g. orders.app.handler for `handler = ...` in orders/app.py")
     functions = values["functions"]
-    _check_functions(functions, fail)
+    if functions or "functions" in origin:
+        _check_functions(functions, fail)
     memory = values.get("memory", 512)
     if not isinstance(memory, int) or not 128 <= memory <= 10240:
         raise fail("memory", f"{memory!r} MB is outside Lambda's 128..10240 MB")

@@ -113,11 +113,15 @@ def build_package(settings: LambdaSettings, out: Path, report: Report = lambda _
                 shutil.rmtree(path)
             elif path.exists():
                 path.unlink()
-        if settings.include_baton:
-            _copy_source(_baton_package_dir(), stage, "baton (this project's runtime package)")
-        for source in settings.sources:
-            _copy_source(source, stage, str(source))
         files = dict(_walk(stage))
+        roots = [(_baton_package_dir(), "baton (this project's runtime package)")] \
+            if settings.include_baton else []
+        roots += [(source, str(source)) for source in settings.sources]
+        for source, label in roots:
+            add_source(files, source, label)
+            link = stage / source.name  # the package's layout, for the handler import check
+            if not link.exists():
+                link.symlink_to(source, target_is_directory=source.is_dir())
         unzipped = sum(path.stat().st_size for path in files.values())
         check_unzipped_size(files, unzipped)
         check_architecture(files, settings.architecture)
@@ -223,22 +227,21 @@ def _baton_package_dir() -> Path:
     return Path(baton.__file__).resolve().parent
 
 
-def _copy_source(source: Path, stage: Path, label: str) -> None:
+def add_source(files: dict[str, Path], source: Path, label: str) -> None:
+    """Add a package directory (under its name) or a module file to the zip's entries."""
     name = source.stem if source.is_file() else source.name
-    target = stage / (source.name if source.is_file() else name)
-    if (stage / name).exists() or (stage / f"{name}.py").exists():
+    taken = {arcname.split("/", 1)[0] for arcname in files}
+    if name in taken or f"{name}.py" in taken:
         raise DeployError(
-            f"{label}: `{name}` is already in the package (a dependency installs it)",
+            f"{label}: `{name}` is already in the package (a dependency or another source "
+            "installs it)",
             "rename your package or module so it does not shadow a dependency",
         )
     if source.is_file():
-        shutil.copy2(source, target)
-    else:
-        shutil.copytree(source, target, ignore=_ignore)
-
-
-def _ignore(directory: str, names: list[str]) -> set[str]:
-    return {n for n in names if n in _SKIP_DIRS or n in _SKIP_NAMES or n.endswith(_SKIP_SUFFIXES)}
+        files[source.name] = source
+        return
+    for arcname, path in _walk(source):
+        files[f"{name}/{arcname}"] = path
 
 
 def _walk(stage: Path) -> Iterator[tuple[str, Path]]:
@@ -326,7 +329,7 @@ def check_handler(settings: LambdaSettings, stage: Path, files: dict[str, Path])
         "assert callable(handler), f'{sys.argv[3]} is not callable'\n"
     )
     result = subprocess.run(
-        [interpreter, "-I", "-S", "-c", code, str(stage), module, attr],
+        [interpreter, "-I", "-S", "-B", "-c", code, str(stage), module, attr],
         capture_output=True, text=True, timeout=120, cwd=stage,
     )
     if result.returncode != 0:

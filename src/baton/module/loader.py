@@ -880,7 +880,8 @@ _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
 _LAMBDA_NAME = re.compile(r"[A-Za-z0-9_-]+")
 _LAMBDA_QUALIFIER = re.compile(r"\$LATEST|[A-Za-z0-9_-]{1,128}")
 _LAMBDA_ARN = re.compile(
-    r"arn:(?P<partition>aws[a-zA-Z-]*):lambda:(?P<region>[^:]*):(?P<account>[^:]*):function:(?P<rest>.*)"
+    r"arn:(?P<partition>aws[a-zA-Z-]*):lambda:(?P<region>[^:]*):(?P<account>[^:]*)"
+    r":function:(?P<rest>.*)"
 )
 _LAMBDA_PARTIAL_ARN = re.compile(r"(?P<account>\d{12}):function:(?P<rest>.*)")
 _FUNCTION_NAME_EXAMPLE = (
@@ -1042,10 +1043,13 @@ def _lambda_call(spec: _Node) -> timedelta:
 
 def _lambda_url(props: _Node) -> LambdaUrlTransportSpec:
     """`baton.transports.v1/lambda-url`: the async transport's pool and budget, plus SigV4."""
-    _check_keys(props, _LAMBDA_URL_KEYS, _LAMBDA_URL_HINTS)
-    for key in ("timeouts", "trust_cacerts", "client_cert", "client_key", "client_key_password"):
+    refused = ("timeouts", "trust_cacerts", "client_cert", "client_key", "client_key_password")
+    _check_keys(props, _LAMBDA_URL_KEYS + refused, _LAMBDA_URL_HINTS)
+    for key in refused:
         if (node := props.get(key)) is not None:
-            node.fail(f"`{key}` is not supported by {LAMBDA_URL_TRANSPORT}.{_LAMBDA_URL_HINTS[key]}")
+            node.fail(
+                f"`{key}` is not supported by {LAMBDA_URL_TRANSPORT}.{_LAMBDA_URL_HINTS[key]}"
+            )
     defaults = LambdaUrlTransportSpec()
     region = _aws_region_name(node) if (node := props.get("region")) else None
     service = defaults.service

@@ -73,6 +73,7 @@ class LambdaInvoker:
         self._executor = ThreadPoolExecutor(max_concurrency, thread_name_prefix="baton-lambda")
         self._clients: dict[tuple[str, str | None, float, float], Any] = {}
         self._session: Any = None  # boto3.Session, created in a worker thread on first use
+        self._ready: dict[tuple[LambdaEndpointSpec, str | None], tuple[Any, str]] = {}
         self._lock = threading.Lock()  # boto3 sessions are not thread-safe; clients are
 
     def close(self) -> None:
@@ -89,17 +90,21 @@ class LambdaInvoker:
         """Invoke `function_name` with `body`; return the FromFunction bytes."""
         loop = asyncio.get_running_loop()
         budget = endpoint.call.total_seconds()
-        deadline = loop.time() + budget
         payload = direct_invoke_payload(body)
+        # Setting up the client (credentials, service model) is not part of the call budget.
+        ready = (endpoint, region_from_arn(function_name))
+        if (setup := self._ready.get(ready)) is None:
+            setup = await self._submit(self._client, endpoint, function_name, budget)
+            self._ready[ready] = setup
+        client, region = setup
+        deadline = loop.time() + budget
         attempt = 0
+        why = ""
         while True:
             remaining = deadline - loop.time()
-            try:
-                future = loop.run_in_executor(
-                    self._executor, self._invoke, endpoint, function_name, payload, budget
-                )
-            except RuntimeError as error:  # shut down
-                raise TransportError(f"the Lambda invoker is closed ({error})") from None
+            future = self._submit(
+                self._invoke, client, region, endpoint, function_name, payload
+            )
             try:
                 reply = await asyncio.wait_for(future, timeout=max(remaining, 0.01))
                 body_or_why = _judge_reply(*reply)
@@ -110,8 +115,10 @@ class LambdaInvoker:
                 why = str(error)
             except asyncio.TimeoutError:
                 raise TransportError(
-                    f"no reply within the call timeout of {budget:g}s "
-                    f"(attempt {attempt + 1}); raise `call` if the function needs longer"
+                    f"gave up after {attempt + 1} attempt(s) within the call timeout of "
+                    f"{budget:g}s; the last attempt got no reply in time"
+                    + (f", the one before failed: {why}" if why else
+                       "; raise `call` if the function needs longer")
                 ) from None
             attempt += 1
             if on_failed_attempt is not None:
@@ -126,10 +133,22 @@ class LambdaInvoker:
             log.info("invoking %s failed (%s); retrying in %.3fs", function_name, why, delay)
             await asyncio.sleep(min(delay, remaining))
 
+    def _submit(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
+        """Run `fn(*args)` in a worker thread."""
+        try:
+            return asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        except RuntimeError as error:  # shut down
+            raise TransportError(f"the Lambda invoker is closed ({error})") from None
+
     # --- in a worker thread ----------------------------------------------------------------
 
     def _invoke(
-        self, endpoint: LambdaEndpointSpec, function_name: str, payload: bytes, budget: float
+        self,
+        client: Any,
+        region: str,
+        endpoint: LambdaEndpointSpec,
+        function_name: str,
+        payload: bytes,
     ) -> tuple[int, str | None, bytes]:
         """One synchronous Invoke: (status code, FunctionError, payload bytes)."""
         from botocore.exceptions import (
@@ -146,7 +165,6 @@ class LambdaInvoker:
 
         from baton.runtime.aws_signing import CREDENTIAL_CHAIN
 
-        client, region = self._client(endpoint, function_name, budget)
         request: dict[str, Any] = {"FunctionName": function_name, "Payload": payload}
         if endpoint.qualifier:
             request["Qualifier"] = endpoint.qualifier
@@ -156,7 +174,9 @@ class LambdaInvoker:
         except ClientError as error:
             raise _client_error(error, function_name, endpoint.qualifier, region) from None
         except (NoCredentialsError, PartialCredentialsError) as error:
-            raise TransportError(f"cannot sign the Invoke request ({error}): {CREDENTIAL_CHAIN}")
+            raise TransportError(
+                f"cannot sign the Invoke request ({error}): {CREDENTIAL_CHAIN}"
+            ) from None
         except ParamValidationError as error:
             raise TransportError(
                 f"boto3 rejected the Invoke parameters for {function_name!r}: {error}. "

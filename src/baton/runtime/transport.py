@@ -74,6 +74,9 @@ class HttpTransport:
         on_failed_attempt: Callable[[str], None] | None = None,
     ) -> bytes:
         """POST `body` to `url`; return the body of the first good response."""
+        signed = spec if isinstance(spec, LambdaUrlTransportSpec) else None
+        if signed is not None:
+            await self._aws_credentials()  # resolved once, before the budget starts
         loop = asyncio.get_running_loop()
         budget = spec.call.total_seconds()
         deadline = loop.time() + budget
@@ -82,15 +85,15 @@ class HttpTransport:
         okhttp = spec.retry_policy is RetryPolicy.OKHTTP
         base = 0.010 if okhttp else 0.002
         max_bytes = None if isinstance(spec, OkHttpTransportSpec) else spec.payload_max_bytes
-        signed = spec if isinstance(spec, LambdaUrlTransportSpec) else None
         attempt = 0
         while True:
             # Signed per attempt: the signature covers X-Amz-Date, and credentials may rotate.
-            headers = None
+            headers = None if signed is None else await self._sign(url, body, signed)
             remaining = deadline - loop.time()
             timeout = aiohttp.ClientTimeout(total=max(remaining, 0.01), sock_connect=connect)
             try:
-                async with session.post(url, data=body, headers=headers, timeout=timeout) as response:
+                post = session.post(url, data=body, headers=headers, timeout=timeout)
+                async with post as response:
                     status = response.status
                     payload = await response.read()
                     content_type = response.headers.get("Content-Type", "")
@@ -114,13 +117,22 @@ class HttpTransport:
             log.info("call to %s failed (%s); retrying in %.3fs", url, why, delay)
             await asyncio.sleep(min(delay, remaining))
 
-
-    async def _sign(self, url: str, body: bytes, spec: LambdaUrlTransportSpec) -> dict[str, str]:
-        """SigV4 headers for one attempt; missing credentials or region fail the call at once."""
+    async def _aws_credentials(self) -> None:
+        """Resolve the AWS chain's credentials (in a thread, the first time only)."""
         from baton.runtime.aws_signing import AwsSigner, SigningError  # boto3 loads slowly
 
         if self._signer is None:
             self._signer = AwsSigner()
+        try:
+            await self._signer.frozen_credentials()
+        except SigningError as error:
+            raise TransportError(str(error)) from None
+
+    async def _sign(self, url: str, body: bytes, spec: LambdaUrlTransportSpec) -> dict[str, str]:
+        """SigV4 headers for one attempt; missing credentials or region fail the call at once."""
+        from baton.runtime.aws_signing import SigningError
+
+        assert self._signer is not None
         try:
             return await self._signer.sign(
                 url,

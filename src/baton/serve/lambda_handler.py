@@ -192,11 +192,7 @@ def request_body(event: Any) -> bytes:
         raise _Rejected(400, f"the event body is a JSON {_json_kind(body)}, expected a string")
     if event.get("isBase64Encoded"):
         return _b64decode(body)
-    # A text body: Lambda decoded the request bytes as UTF-8, so encode them back.
-    try:
-        return body.encode("utf-8")
-    except UnicodeEncodeError:
-        raise _Rejected(400, "the text body is not valid Unicode (send binary bodies base64)") from None
+    return _text_body(body)
 
 
 def _http_method(event: dict[str, Any]) -> str | None:
@@ -208,6 +204,30 @@ def _http_method(event: dict[str, Any]) -> str | None:
     if isinstance(event.get("httpMethod"), str):  # payload 1.0 (REST API, HTTP API 1.0, ALB)
         return event["httpMethod"]
     return None
+
+
+def _text_body(text: str) -> bytes:
+    """The bytes of a body delivered as text (`isBase64Encoded` false).
+
+    A ToFunction is never valid UTF-8 (its first byte, 0xA2, starts the tag of field 100), so
+    text carries one losslessly only as one character per byte (ISO-8859-1). Text that lost
+    bytes to U+FFFD (API Gateway REST APIs without a binary media type decode bodies as UTF-8)
+    is refused with the fix.
+    """
+    if "\ufffd" in text:
+        raise _Rejected(
+            400,
+            "the binary body was delivered as text and lost bytes (U+FFFD): deliver it base64 "
+            f"(for an API Gateway REST API add {CONTENT_TYPE} to binaryMediaTypes)",
+        )
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        raise _Rejected(
+            400,
+            "not a StateFun request: the text body has characters beyond U+00FF, so it is not "
+            "a byte string (send the ToFunction base64 with isBase64Encoded true)",
+        ) from None
 
 
 def _b64decode(text: str) -> bytes:

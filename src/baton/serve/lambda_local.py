@@ -73,7 +73,8 @@ _PLATFORM_ONLY_ENV = (
 class LocalFunction:
     """One function: its handler and (optionally) settings that differ from LambdaLocal's."""
 
-    #: "package.module:handler" (or AWS-style "package.module.handler").
+    #: "package.module:handler", AWS-style "package.module.handler", or a file
+    #: "path/to/handlers.py:handler" (imported from the file's directory).
     handler: str
     #: Directory the handler module is imported from (LAMBDA_TASK_ROOT, cwd, first on PYTHONPATH).
     task_root: str | Path | None = None
@@ -82,10 +83,14 @@ class LocalFunction:
     memory_mb: int | None = None
     environment: Mapping[str, str] = field(default_factory=dict)
 
-    @property
-    def runtime_handler(self) -> str:
-        """The handler as awslambdaric takes it: "package.module.handler"."""
-        return runtime_handler(self.handler)
+    def resolve(self, default_root: str | Path) -> tuple[Path, str]:
+        """(task root, handler as awslambdaric takes it: "package.module.handler")."""
+        root = Path(self.task_root or default_root)
+        module, sep, attr = self.handler.rpartition(":")
+        if sep and (module.endswith(".py") or "/" in module or os.sep in module):
+            file = root / module
+            return file.parent.resolve(), runtime_handler(f"{file.stem}:{attr}")
+        return root.resolve(), runtime_handler(self.handler)
 
 
 def runtime_handler(spec: str) -> str:
@@ -95,7 +100,9 @@ def runtime_handler(spec: str) -> str:
         module, _, attr = spec.rpartition(".")
     parts = module.split(".") if module else []
     if not parts or not attr or not all(p.isidentifier() for p in parts) or not attr.isidentifier():
-        raise ValueError(f"expected a handler MODULE:FUNCTION (e.g. app:handler), got {spec!r}")
+        raise ValueError(
+            f"expected a handler MODULE:FUNCTION (e.g. app:handler) or FILE.py:FUNCTION, got {spec!r}"
+        )
     return f"{module}.{attr}"
 
 
@@ -108,7 +115,7 @@ def parse_function_option(option: str) -> tuple[str, str]:
         raise ValueError(
             f"function name {name!r} is not a Lambda function name (1-64 of A-Z a-z 0-9 - _)"
         )
-    runtime_handler(handler)
+    LocalFunction(handler).resolve(".")
     return name, handler
 
 
@@ -143,6 +150,7 @@ class _Worker:
         self._timer: asyncio.TimerHandle | None = None
         self._runner: web.AppRunner | None = None
         self._task: asyncio.Task | None = None
+        self._relay_task: asyncio.Task | None = None
         self.address = ""
 
     @property
@@ -163,13 +171,17 @@ class _Worker:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         await self._stop_process()
+        if self._relay_task is not None:
+            await asyncio.wait({self._relay_task}, timeout=2.0)
+            self._relay_task.cancel()
         self._cancel_next_waiter()
         if self.current is not None:
             self._finish(InvocationResult.error(
                 "Runtime.ExitError", "baton lambda local is shutting down", self.current.request_id
             ))
         if self._runner is not None:
-            await self._runner.cleanup()
+            runner, self._runner = self._runner, None
+            await runner.cleanup()
 
     # --- the RuntimeSlot protocol (called by the Runtime API app) ---
 
@@ -194,7 +206,8 @@ class _Worker:
                 self._begin(invocation)
                 return invocation
         finally:
-            self._next_waiter = None
+            if self._next_waiter is asyncio.current_task():
+                self._next_waiter = None
 
     def invocation_response(self, request_id: str, result: InvocationResult) -> bool:
         if self.current is None or self.current.request_id != request_id:
@@ -253,12 +266,15 @@ class _Worker:
                     "Runtime.InvalidEntrypoint", f"cannot start the runtime: {error}"
                 ))
                 continue
-            relay = asyncio.create_task(self._relay(self.process.stdout))
+            self._relay_task = asyncio.create_task(self._relay(self.process.stdout))
             returncode = await self.process.wait()
-            await asyncio.wait({relay}, timeout=2.0)
+            await asyncio.wait({self._relay_task}, timeout=2.0)
             self._exited(returncode)
-            if self.init_failure is None and time.monotonic() - started < 1.0:
-                failures += 1  # crashing right after start: back off (0.1 s ... 5 s)
+            # Crashing right after start: back off (0.1 s ... 5 s). Not after an init failure
+            # that failed the queue: then the next invocation is what triggers the retry.
+            demand_driven = self.init_failure is not None and not self.function.healthy()
+            if time.monotonic() - started < 1.0 and not demand_driven:
+                failures += 1
                 await asyncio.sleep(min(0.1 * 2 ** (failures - 1), 5.0))
             else:
                 failures = 0
@@ -266,9 +282,8 @@ class _Worker:
     async def _spawn(self) -> asyncio.subprocess.Process:
         self.reached_next = False
         self._posted_init_error = None
-        spec = self.function.spec
         return await asyncio.create_subprocess_exec(
-            self.function.python, "-m", "awslambdaric", spec.runtime_handler,
+            self.function.python, "-m", "awslambdaric", self.function.handler,
             cwd=str(self.function.task_root),
             env=self.function.environment(self.address),
             stdin=asyncio.subprocess.DEVNULL,
@@ -302,8 +317,9 @@ class _Worker:
         self.init_failure = failure
         self.settled.set()
         log.warning("%s: init failed: %s", self.name, describe_error(failure))
-        for invocation in self.function.queue.drain():  # each would have hit the same error
-            invocation.resolve(failure)
+        if not self.function.healthy():  # each queued invocation would hit the same error
+            for invocation in self.function.queue.drain():
+                invocation.resolve(failure)
 
     async def _relay(self, stream: asyncio.StreamReader | None) -> None:
         """Copy the process's output, line by line, to the function's output sink."""
@@ -352,7 +368,7 @@ class _Function:
         self.local = local
         self.name = name
         self.spec = spec
-        self.task_root = Path(spec.task_root or local.task_root).resolve()
+        self.task_root, self.handler = spec.resolve(local.task_root)
         self.timeout = float(spec.timeout or local.timeout)
         self.memory_mb = int(spec.memory_mb or local.memory_mb)
         self.concurrency = int(spec.concurrency or local.concurrency)
@@ -370,7 +386,8 @@ class _Function:
         env = {k: v for k, v in os.environ.items() if k not in _PLATFORM_ONLY_ENV}
         root = str(self.task_root)
         python_path = [root] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
-        no_proxy = ",".join(p for p in (env.get("NO_PROXY") or env.get("no_proxy"), "127.0.0.1,localhost") if p)
+        inherited = env.get("NO_PROXY") or env.get("no_proxy")
+        no_proxy = ",".join(p for p in (inherited, "127.0.0.1,localhost") if p)
         region = self.local.region
         env.update({
             "AWS_LAMBDA_RUNTIME_API": runtime_api,
@@ -380,7 +397,7 @@ class _Function:
             "PYTHONUNBUFFERED": "1",
             "NO_PROXY": no_proxy,  # the native client uses libcurl, which honours proxies
             "no_proxy": no_proxy,
-            "_HANDLER": self.spec.runtime_handler,
+            "_HANDLER": self.handler,
             "AWS_LAMBDA_FUNCTION_NAME": self.name,
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.memory_mb),
@@ -399,8 +416,12 @@ class _Function:
         self.queue.put(invocation)
         return invocation
 
+    def healthy(self) -> bool:
+        """Some runtime process of this function has loaded its handler."""
+        return any(w.reached_next for w in self.workers)
+
     def status(self) -> str:
-        if any(w.reached_next or w.current is not None for w in self.workers):
+        if self.healthy():
             return "ready"
         failures = [w.init_failure for w in self.workers if w.init_failure is not None]
         if failures:
@@ -456,7 +477,7 @@ class LambdaLocal:
                     f"function name {name!r} is not a Lambda function name (1-64 of A-Z a-z 0-9 - _)"
                 )
             spec = spec if isinstance(spec, LocalFunction) else LocalFunction(spec)
-            runtime_handler(spec.handler)  # validate early
+            spec.resolve(self.task_root)  # validate early
             self.specs[name] = spec
         self.port = 0
         self._functions: dict[str, _Function] = {}
@@ -476,6 +497,13 @@ class LambdaLocal:
     def status(self) -> dict[str, str]:
         """Per function: "ready", "starting" or "init failed: Type: message"."""
         return {name: function.status() for name, function in self._functions.items()}
+
+    def runtime_pids(self, name: str) -> list[int]:
+        """Process ids of the function's live runtime processes."""
+        return [
+            w.process.pid for w in self._functions[name].workers
+            if w.process is not None and w.process.returncode is None
+        ]
 
     # --- lifecycle (asyncio) ---
 

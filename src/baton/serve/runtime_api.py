@@ -52,15 +52,6 @@ class InvocationResult:
     #: "Unhandled" when the function failed (the Invoke API's X-Amz-Function-Error), else None.
     function_error: str | None = None
 
-    @property
-    def error_type(self) -> str | None:
-        if self.function_error is None:
-            return None
-        try:
-            return str(json.loads(self.payload).get("errorType") or "") or None
-        except (ValueError, AttributeError):
-            return None
-
     @classmethod
     def error(cls, error_type: str, message: str, request_id: str = "") -> InvocationResult:
         """An error raised by the platform rather than by the handler (crash, timeout...)."""

@@ -372,7 +372,8 @@ class _Parser:
                 return line
             probe = probe[:-1]
 
-    def asl_check(self, path: JsonPath, check: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:
+    def asl_check(self, path: JsonPath, check: Callable[..., Any], *args: Any,
+                  **kwargs: Any) -> bool:
         """Run one of the asl layer's check functions; report what it finds. True when clean."""
         try:
             found = check(*args, **kwargs)
@@ -398,7 +399,8 @@ class _Parser:
             elif key in _UNSUPPORTED:
                 self.error(key_path, f"`{key}`: {_UNSUPPORTED[key]}")
             else:
-                self.error(key_path, f"unknown field `{key}` in {what}.{_did_you_mean(key, allowed)}")
+                self.error(key_path,
+                           f"unknown field `{key}` in {what}.{_did_you_mean(key, allowed)}")
 
     def string(self, data: Mapping[str, Any], key: str, path: JsonPath, *,
                required: bool = False, what: str = "") -> str | None:
@@ -461,7 +463,8 @@ class _Parser:
 
     def machine(self, data: Any) -> StateMachine | None:
         if not isinstance(data, Mapping):
-            self.error((), f"a state machine must be a mapping with StartAt and States, not {_show(data)}")
+            self.error((), "a state machine must be a mapping with StartAt and States, "
+                           f"not {_show(data)}")
             return None
         self.keys(data, (), _MACHINE_FIELDS, "the state machine")
         if data.get("QueryLanguage", "JSONPath") != "JSONPath":
@@ -475,7 +478,8 @@ class _Parser:
         if block is None:
             return None
         return StateMachine(
-            start_at=block.start_at, states=block.states, blocks=tuple(self.blocks),  # type: ignore[arg-type]
+            start_at=block.start_at, states=block.states,
+            blocks=tuple(b for b in self.blocks if b is not None),
             timeout_seconds=timeout, comment=comment,
             version=version if isinstance(version, str) else None, definition=data,
         )
@@ -572,7 +576,8 @@ class _Parser:
             self.error(path, f"state names must be non-empty strings, not {_show(name)}")
             return None
         if len(name) > MAX_STATE_NAME:
-            self.error(path, f"state name '{name[:20]}...' is longer than {MAX_STATE_NAME} characters")
+            self.error(path, f"state name '{name[:20]}...' is longer than {MAX_STATE_NAME} "
+                             f"characters")
         if not isinstance(data, Mapping):
             self.error(path, f"state '{name}' must be a mapping with a Type, not {_show(data)}")
             return None
@@ -589,14 +594,14 @@ class _Parser:
         common: dict[str, Any] = {"name": name, "type": kind, "location": path,
                                   "comment": self.comment(data, path)}
         if kind != "Fail":
-            common["input_path"] = self.path_field(data, "InputPath", path, nullable=True, default="$")
-            common["output_path"] = self.path_field(data, "OutputPath", path, nullable=True, default="$")
+            for key, name_ in (("InputPath", "input_path"), ("OutputPath", "output_path")):
+                common[name_] = self.path_field(data, key, path, nullable=True, default="$")
         if kind in ("Choice", "Succeed", "Fail"):
             for key in _FLOW:
                 if key in data:
-                    self.error((*path, key), f"a {kind} state has no `{key}`"
-                               + ("; transitions go in its Choices and Default" if kind == "Choice" else
-                                  "; it always ends its branch"))
+                    why = ("transitions go in its Choices and Default" if kind == "Choice"
+                           else "it always ends its branch")
+                    self.error((*path, key), f"a {kind} state has no `{key}`; {why}")
         else:
             common.update(self.flow(data, path))
         return getattr(self, f"state_{kind.lower()}")(data, path, common)
@@ -625,9 +630,17 @@ class _Parser:
 
     def state_task(self, data: Mapping[str, Any], path: JsonPath, common: dict) -> State:
         resource = self.string(data, "Resource", path, required=True, what=" in a Task state")
+        if resource is not None and not _is_supported_resource(resource):
+            self.error((*path, "Resource"),
+                       f"`Resource` {resource!r} is not a StateFun function type "
+                       f"`<namespace>/<name>` nor a Lambda function "
+                       f"(`arn:aws:lambda:<region>:<account>:function:<name>` or "
+                       f"`arn:aws:states:::lambda:invoke`); other service integrations and "
+                       f"activities are not supported")
         timeout = self.integer(data, "TimeoutSeconds", path, minimum=1, maximum=MAX_TIMEOUT_SECONDS)
         timeout_path = self.path_field(data, "TimeoutSecondsPath", path, nullable=False)
-        heartbeat = self.integer(data, "HeartbeatSeconds", path, minimum=1, maximum=MAX_TIMEOUT_SECONDS)
+        heartbeat = self.integer(data, "HeartbeatSeconds", path, minimum=1,
+                                 maximum=MAX_TIMEOUT_SECONDS)
         heartbeat_path = self.path_field(data, "HeartbeatSecondsPath", path, nullable=False)
         if "TimeoutSeconds" in data and "TimeoutSecondsPath" in data:
             self.error(path, "use `TimeoutSeconds` or `TimeoutSecondsPath`, not both")
@@ -663,7 +676,8 @@ class _Parser:
                     self.error(where, f"a choice rule must be a mapping, not {_show(rule)}")
                     continue
                 if "Next" not in rule:
-                    self.error(where, "a choice rule needs `Next`: the state to go to when it matches")
+                    self.error(where, "a choice rule needs `Next`: the state to go to when it "
+                                      "matches")
                 elif not isinstance(rule["Next"], str) or not rule["Next"]:
                     self.error((*where, "Next"),
                                f"`Next` must be a state name, not {_show(rule['Next'])}")
@@ -673,10 +687,12 @@ class _Parser:
         return ChoiceState(**common, choices=tuple(rules), default=default)
 
     def state_wait(self, data: Mapping[str, Any], path: JsonPath, common: dict) -> State:
-        given = [key for key in ("Seconds", "SecondsPath", "Timestamp", "TimestampPath") if key in data]
+        given = [key for key in ("Seconds", "SecondsPath", "Timestamp", "TimestampPath")
+                 if key in data]
         if len(given) != 1:
+            found = f" (found {', '.join(given)})" if given else ""
             self.error(path, "a Wait state needs exactly one of `Seconds`, `SecondsPath`, "
-                             f"`Timestamp`, `TimestampPath`" + (f" (found {', '.join(given)})" if given else ""))
+                             f"`Timestamp`, `TimestampPath`{found}")
         seconds = self.integer(data, "Seconds", path, minimum=0, maximum=MAX_TIMEOUT_SECONDS)
         timestamp = self.string(data, "Timestamp", path)
         if timestamp is not None and parse_timestamp(timestamp) is None:
@@ -727,11 +743,12 @@ class _Parser:
                 self.error(path, "a Parallel state needs `Branches`: a list of {StartAt, States}")
             else:
                 self.error((*path, "Branches"),
-                           f"`Branches` must be a non-empty list of {{StartAt, States}}, not {_show(raw)}")
+                           "`Branches` must be a non-empty list of {StartAt, States}, "
+                           f"not {_show(raw)}")
         else:
             for i, branch in enumerate(raw):
-                block = self.block(branch, (*path, "Branches", i), f"branch {i} of '{common['name']}'",
-                                   _BRANCH_FIELDS)
+                block = self.block(branch, (*path, "Branches", i),
+                                   f"branch {i} of '{common['name']}'", _BRANCH_FIELDS)
                 if block is not None:
                     branches.append(block)
         return ParallelState(
@@ -804,7 +821,8 @@ class _Parser:
                        "`States.ALL` must be the only error name in its ErrorEquals")
         return tuple(raw)
 
-    def entries(self, data: Mapping[str, Any], key: str, path: JsonPath) -> list[tuple[JsonPath, Mapping]]:
+    def entries(self, data: Mapping[str, Any], key: str,
+                path: JsonPath) -> list[tuple[JsonPath, Mapping]]:
         if key not in data:
             return []
         raw = data[key]
@@ -814,7 +832,8 @@ class _Parser:
         found = []
         for i, entry in enumerate(raw):
             if not isinstance(entry, Mapping):
-                self.error((*path, key, i), f"each {key} entry must be a mapping, not {_show(entry)}")
+                self.error((*path, key, i),
+                           f"each {key} entry must be a mapping, not {_show(entry)}")
             else:
                 found.append(((*path, key, i), entry))
         self.check_all_last(found, key)
@@ -865,6 +884,19 @@ class _Parser:
                 comment=self.comment(entry, where),
             ))
         return tuple(catchers)
+
+
+_LAMBDA_FUNCTION = re.compile(r"arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+"
+                              r"(:[A-Za-z0-9_$-]+)?")
+_LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
+
+
+def _is_supported_resource(resource: str) -> bool:
+    """A Lambda ARN, the lambda:invoke integration, or a StateFun function type."""
+    if resource.startswith("arn:"):
+        return resource == _LAMBDA_INVOKE or _LAMBDA_FUNCTION.fullmatch(resource) is not None
+    parts = resource.split("/")
+    return len(parts) == 2 and all(parts) and not any(c.isspace() for c in resource)
 
 
 def _message_of(problem: Any) -> str:

@@ -80,7 +80,7 @@ class WorkflowFunction:
 
     def __init__(self, spec: WorkflowSpec) -> None:
         self.spec = spec
-        self.engine = Engine(spec.machine)
+        self.engine = Engine(spec.machine, name=str(spec.id))
 
     def __call__(self, context, message) -> None:
         stored = context.storage.execution

@@ -57,12 +57,16 @@ class LambdaBridge:
     def _lambda(self, function: str):
         if self._client is None:
             import boto3
+            from botocore import UNSIGNED
             from botocore.config import Config
 
             region = self.region or _region_of(function) or os.environ.get("AWS_REGION") or "us-east-1"
+            config = Config(retries={"max_attempts": 3, "mode": "standard"}, read_timeout=900)
+            if _is_loopback(self.endpoint_url):
+                # `baton lambda local` needs no AWS credentials: do not ask the chain for any.
+                config = config.merge(Config(signature_version=UNSIGNED))
             self._client = boto3.client(
-                "lambda", region_name=region, endpoint_url=self.endpoint_url,
-                config=Config(retries={"max_attempts": 3, "mode": "standard"}, read_timeout=900),
+                "lambda", region_name=region, endpoint_url=self.endpoint_url, config=config
             )
         return self._client
 
@@ -108,6 +112,13 @@ class LambdaBridge:
                 task_id, error=error, cause=cause
             )
         reply_task_result(context, body)
+
+
+def _is_loopback(url: str | None) -> bool:
+    from urllib.parse import urlparse
+
+    host = urlparse(url).hostname if url else None
+    return host is not None and (host == "localhost" or host.startswith("127.") or host == "::1")
 
 
 def _region_of(arn: str) -> str | None:

@@ -1,0 +1,1 @@
+"""Workflows: Amazon States Language state machines run on baton."""

@@ -1,0 +1,905 @@
+"""The execution engine: a pure, deterministic, event-driven stepper for one state machine.
+
+The engine does no I/O and reads no clock. Each call takes the execution's progress (an
+`Execution`, plain JSON-serialisable data), one event and the current time, advances every
+branch that can move, and returns the commands the host must carry out:
+
+- `InvokeTask`: call a Task's resource with an input; report back with `task_succeeded` or
+  `task_failed` using the same `task_id`.
+- `StartTimer` / `CancelTimer`: deliver `timer_fired(timer_id)` at `fire_at` (waits, retry
+  backoff, task and execution timeouts), or never.
+- `ExecutionFinished`: the execution has ended (SUCCEEDED, FAILED, TIMED_OUT or ABORTED).
+
+Delivery may be at-least-once: a task or timer id is used for one attempt only, so duplicate,
+late (after a timeout) or unknown events are ignored. Given the same events at the same times,
+an execution always takes the same steps, random jitter included (it is drawn from a generator
+seeded per execution).
+
+Semantics follow AWS Step Functions (JSONPath) and are checked against executions recorded on
+AWS (`baton.workflows.conformance`). The paths, templates, intrinsic functions and choice rules
+come from `baton.workflows.asl`.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import random
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from baton.workflows.asl import choice as asl_choice
+from baton.workflows.asl import errors as asl_errors
+from baton.workflows.asl import paths as asl_paths
+from baton.workflows.asl import templates as asl_templates
+from baton.workflows.asl.errors import StatesError
+from baton.workflows.definition import (
+    ChoiceState,
+    FailState,
+    MapState,
+    ParallelState,
+    PassState,
+    Retrier,
+    State,
+    StateMachine,
+    SucceedState,
+    TaskState,
+    WaitState,
+    parse_timestamp,
+)
+
+__all__ = [
+    "ABORTED",
+    "CancelTimer",
+    "Command",
+    "Engine",
+    "Execution",
+    "ExecutionFinished",
+    "FAILED",
+    "InvokeTask",
+    "RUNNING",
+    "Run",
+    "StartTimer",
+    "SUCCEEDED",
+    "TIMED_OUT",
+]
+
+RUNNING = "RUNNING"
+SUCCEEDED = "SUCCEEDED"
+FAILED = "FAILED"
+TIMED_OUT = "TIMED_OUT"
+ABORTED = "ABORTED"
+
+RUNTIME = "States.Runtime"
+TIMEOUT = "States.Timeout"
+HEARTBEAT_TIMEOUT = "States.HeartbeatTimeout"
+
+# AWS caps an execution's history at 25,000 events; an execution that would exceed it fails.
+DEFAULT_HISTORY_LIMIT = 25_000
+
+
+# =============================================================================================
+#  Commands
+# =============================================================================================
+
+
+@dataclass(frozen=True, slots=True)
+class InvokeTask:
+    """Call `resource` with `input`; answer with task_succeeded/task_failed(task_id)."""
+
+    task_id: str
+    resource: str
+    input: Any
+    timeout_seconds: float | None = None
+    heartbeat_seconds: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StartTimer:
+    """Call timer_fired(timer_id) at `fire_at` (seconds since the epoch, same clock as `now`)."""
+
+    timer_id: str
+    fire_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class CancelTimer:
+    """The timer is no longer needed (firing it anyway is harmless)."""
+
+    timer_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionFinished:
+    status: str
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+
+
+Command = InvokeTask | StartTimer | CancelTimer | ExecutionFinished
+
+
+# =============================================================================================
+#  Progress (plain data)
+# =============================================================================================
+
+
+@dataclass(slots=True)
+class Run:
+    """One thread of states: the execution's top level, a Parallel branch or a Map iteration.
+
+    A run is always in one state (`state`, entered with `input`). It is either moving (inside
+    an engine call) or waiting for one thing: a task result, a timer (Wait, retry backoff) or
+    its children (a Parallel/Map state's branches or iterations, tracked in `fan`).
+    """
+
+    id: str
+    block: int  # index into StateMachine.blocks
+    parent: str | None = None  # the run whose Parallel/Map state started this one
+    slot: int = 0  # branch index or item index in the parent
+    state: str = ""
+    input: Any = None  # the current state's raw input
+    entered_at: float = 0.0
+    entered_event: int = 0
+    retry_count: int = 0
+    attempts: list[int] = field(default_factory=list)  # retries made, per retrier
+    waiting: str | None = None  # None | "task" | "wait" | "retry" | "children"
+    task_id: str | None = None
+    timer_id: str | None = None  # the Wait, retry-backoff or task-timeout timer
+    heartbeat_id: str | None = None
+    heartbeat_seconds: float | None = None
+    value: Any = None  # the effective input kept by a waiting Wait state
+    fan: dict[str, Any] | None = None  # Parallel/Map bookkeeping
+
+    def to_json(self) -> dict[str, Any]:
+        data = {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
+        data["attempts"] = list(self.attempts)
+        if self.fan is not None:
+            data["fan"] = {**self.fan, "results": list(self.fan["results"]),
+                           "running": list(self.fan["running"])}
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Run:
+        run = cls(**data)
+        run.attempts = list(run.attempts)
+        if run.fan is not None:
+            run.fan = {**run.fan, "results": list(run.fan["results"]),
+                       "running": list(run.fan["running"])}
+        return run
+
+
+@dataclass(slots=True)
+class Execution:
+    """All of one execution's progress. `to_json()`/`from_json()` round-trip it losslessly."""
+
+    name: str
+    id: str
+    input: Any
+    start_time: float
+    seed: str
+    status: str = RUNNING
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+    end_time: float | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+    runs: dict[str, Run] = field(default_factory=dict)
+    tasks: dict[str, str] = field(default_factory=dict)  # pending task id -> run id
+    timers: dict[str, list[Any]] = field(default_factory=dict)  # timer id -> [run id, purpose]
+    counter: int = 0  # for run, task and timer ids
+    draws: int = 0  # random numbers drawn so far
+
+    @property
+    def finished(self) -> bool:
+        return self.status != RUNNING
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "id": self.id, "input": self.input,
+            "start_time": self.start_time, "seed": self.seed, "status": self.status,
+            "output": self.output, "error": self.error, "cause": self.cause,
+            "end_time": self.end_time, "history": list(self.history),
+            "runs": {key: run.to_json() for key, run in self.runs.items()},
+            "tasks": dict(self.tasks),
+            "timers": {key: list(value) for key, value in self.timers.items()},
+            "counter": self.counter, "draws": self.draws,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Execution:
+        return cls(
+            name=data["name"], id=data["id"], input=data["input"],
+            start_time=data["start_time"], seed=data["seed"], status=data["status"],
+            output=data.get("output"), error=data.get("error"), cause=data.get("cause"),
+            end_time=data.get("end_time"), history=list(data.get("history", ())),
+            runs={key: Run.from_json(run) for key, run in data.get("runs", {}).items()},
+            tasks=dict(data.get("tasks", {})),
+            timers={key: list(value) for key, value in data.get("timers", {}).items()},
+            counter=data.get("counter", 0), draws=data.get("draws", 0),
+        )
+
+    def states_entered(self) -> list[str]:
+        """The names of the states entered so far, in history order."""
+        return [e["name"] for e in self.history if e["type"].endswith("StateEntered")]
+
+
+# =============================================================================================
+#  The engine
+# =============================================================================================
+
+
+class _Failure(Exception):
+    """A state failed (raised inside a state handler, handled by Retry/Catch)."""
+
+    def __init__(self, error: str | None, cause: str | None) -> None:
+        super().__init__(error, cause)
+        self.error = error
+        self.cause = cause
+
+
+@dataclass(slots=True)
+class _Step:
+    """One engine call: the execution, the time, and what is left to do."""
+
+    execution: Execution
+    now: float
+    commands: list[Command] = field(default_factory=list)
+    queue: deque[tuple[Any, ...]] = field(default_factory=deque)
+
+
+class Engine:
+    """Runs executions of one state machine. Stateless: all progress is in `Execution`."""
+
+    def __init__(
+        self, machine: StateMachine, *, name: str = "StateMachine", arn: str | None = None,
+        history_limit: int = DEFAULT_HISTORY_LIMIT,
+    ) -> None:
+        self.machine = machine
+        self.name = name
+        self.arn = arn or f"arn:baton:states:::stateMachine:{name}"
+        self.history_limit = history_limit
+
+    # --- the public events -------------------------------------------------------------------
+
+    def start(
+        self, input: Any, *, name: str, now: float, seed: str | None = None,
+        execution_id: str | None = None,
+    ) -> tuple[Execution, list[Command]]:
+        """A new execution of `input`; `seed` (default: name and time) drives jitter."""
+        execution = Execution(
+            name=name,
+            id=execution_id or f"{self.arn.replace(':stateMachine:', ':execution:')}:{name}",
+            input=input, start_time=now, seed=seed if seed is not None else f"{name}@{now!r}",
+        )
+        step = _Step(execution, now)
+        self._event(step, None, "ExecutionStarted", input=input, name=name)
+        if self.machine.timeout_seconds is not None:
+            self._start_timer(step, None, "execution", now + self.machine.timeout_seconds)
+        root = self._new_run(step, self.machine.root.index, None, 0)
+        step.queue.append(("enter", root.id, self.machine.start_at, input))
+        return execution, self._drain(step)
+
+    def task_succeeded(self, execution: Execution, task_id: str, output: Any,
+                       now: float) -> list[Command]:
+        """The task `task_id` returned `output` (ignored unless that task is pending)."""
+        step = _Step(execution, now)
+        run = self._take_task(step, task_id)
+        if run is None:
+            return []
+        state = self._state(run)
+        self._event(step, run, "TaskSucceeded", name=state.name, taskId=task_id, output=output)
+        self._guarded(step, run, self._task_result, step, run, state, output)
+        return self._drain(step)
+
+    def task_failed(self, execution: Execution, task_id: str, error: str | None,
+                    cause: str | None, now: float) -> list[Command]:
+        """The task `task_id` failed with `error` and `cause` (ignored unless pending)."""
+        step = _Step(execution, now)
+        run = self._take_task(step, task_id)
+        if run is None:
+            return []
+        state = self._state(run)
+        self._event(step, run, "TaskFailed", name=state.name, taskId=task_id, error=error,
+                    cause=cause)
+        self._state_failed(step, run, error, cause)
+        return self._drain(step)
+
+    def task_heartbeat(self, execution: Execution, task_id: str, now: float) -> list[Command]:
+        """The task `task_id` is alive: restart its HeartbeatSeconds clock."""
+        step = _Step(execution, now)
+        run_id = execution.tasks.get(task_id) if execution.status == RUNNING else None
+        run = execution.runs.get(run_id) if run_id else None
+        if run is None or run.heartbeat_id is None or run.heartbeat_seconds is None:
+            return []
+        self._cancel_timer(step, run.heartbeat_id)
+        run.heartbeat_id = self._start_timer(step, run, "heartbeat", now + run.heartbeat_seconds)
+        return step.commands
+
+    def timer_fired(self, execution: Execution, timer_id: str, now: float) -> list[Command]:
+        """The timer `timer_id` is due (ignored unless it is pending)."""
+        if execution.status != RUNNING or timer_id not in execution.timers:
+            return []
+        step = _Step(execution, now)
+        run_id, purpose = execution.timers.pop(timer_id)
+        if purpose == "execution":
+            self._event(step, None, "ExecutionTimedOut")
+            self._finish(step, TIMED_OUT)
+            return step.commands
+        run = execution.runs.get(run_id)
+        if run is None or timer_id not in (run.timer_id, run.heartbeat_id):
+            return []
+        if purpose == "wait":
+            run.timer_id, run.waiting = None, None
+            state = self._state(run)
+            self._guarded(step, run, self._wait_done, step, run, state)
+        elif purpose == "retry":
+            run.timer_id, run.waiting = None, None
+            self._attempt(step, run)
+        elif purpose in ("timeout", "heartbeat"):
+            state = self._state(run)
+            task_id = run.task_id
+            if task_id is not None:
+                execution.tasks.pop(task_id, None)
+            self._clear_task(step, run, fired=timer_id)
+            error = TIMEOUT if purpose == "timeout" else HEARTBEAT_TIMEOUT
+            self._event(step, run, "TaskTimedOut", name=state.name, taskId=task_id, error=error)
+            self._state_failed(step, run, error, None)
+        return self._drain(step)
+
+    def abort(self, execution: Execution, now: float, *, error: str | None = None,
+              cause: str | None = None) -> list[Command]:
+        """Stop a running execution (like StopExecution): status ABORTED."""
+        if execution.status != RUNNING:
+            return []
+        step = _Step(execution, now)
+        self._event(step, None, "ExecutionAborted", error=error, cause=cause)
+        self._finish(step, ABORTED, error=error, cause=cause)
+        return step.commands
+
+    # --- the work loop -----------------------------------------------------------------------
+
+    def _drain(self, step: _Step) -> list[Command]:
+        """Carry out queued transitions until every run waits or the execution has ended."""
+        execution = step.execution
+        while step.queue and execution.status == RUNNING:
+            kind, run_id, *args = step.queue.popleft()
+            run = execution.runs.get(run_id)
+            if run is None:  # cancelled meanwhile
+                continue
+            if kind == "enter":
+                self._enter(step, run, *args)
+            elif kind == "done":
+                self._run_done(step, run, *args)
+            elif kind == "failed":
+                self._run_failed(step, run, *args)
+            if len(execution.history) > self.history_limit and execution.status == RUNNING:
+                self._event(step, None, "ExecutionFailed", error=RUNTIME,
+                            cause=f"The execution reached the limit of {self.history_limit} "
+                                  f"history events.")
+                self._finish(step, FAILED, error=RUNTIME,
+                             cause=f"The execution reached the limit of {self.history_limit} "
+                                   f"history events.")
+        return step.commands
+
+    def _enter(self, step: _Step, run: Run, name: str, value: Any) -> None:
+        state = self.machine.blocks[run.block].states[name]
+        run.state, run.input, run.entered_at = name, value, step.now
+        run.retry_count = 0
+        run.attempts = [0] * len(getattr(state, "retry", ()))
+        run.entered_event = self._event(step, run, f"{state.type}StateEntered", name=name,
+                                        input=value)
+        self._attempt(step, run)
+
+    def _attempt(self, step: _Step, run: Run) -> None:
+        """Run the current state (again, after a retry backoff)."""
+        state = self._state(run)
+        handler = _HANDLERS[type(state)]
+        self._guarded(step, run, handler, self, step, run, state)
+
+    def _guarded(self, step: _Step, run: Run, function, *args: Any) -> None:
+        """Call a state's code; a failure goes through the state's Retry and Catch."""
+        try:
+            function(*args)
+        except _Failure as failure:
+            self._state_failed(step, run, failure.error, failure.cause)
+        except StatesError as failure:  # AWS reports these with the state as a prefix
+            error, cause = _error_of(failure)
+            cause = asl_errors.state_failure_cause(run.state, run.entered_event, cause)
+            self._state_failed(step, run, error, cause)
+
+    # --- state handlers ----------------------------------------------------------------------
+
+    def _pass(self, step: _Step, run: Run, state: PassState) -> None:
+        context = self._context(step, run)
+        value = _input_path(state.input_path, run.input, context)
+        if state.parameters is not None:
+            value = _render(state.parameters, value, context, "Parameters")
+        result = copy.deepcopy(state.result) if state.has_result else value
+        output = _result_path(state.result_path, run.input, result)
+        self._exit(step, run, state, _output_path(state.output_path, output, context))
+
+    def _choice(self, step: _Step, run: Run, state: ChoiceState) -> None:
+        context = self._context(step, run)
+        value = _input_path(state.input_path, run.input, context)
+        target = _call(asl_choice.choose, list(state.choices), value, context) or state.default
+        if target is None:
+            raise _Failure("States.NoChoiceMatched",
+                           f"No choice rule of state '{state.name}' matched its input and it "
+                           f"has no Default.")
+        output = _output_path(state.output_path, value, context)
+        self._exit(step, run, state, output, target=target)
+
+    def _wait(self, step: _Step, run: Run, state: WaitState) -> None:
+        context = self._context(step, run)
+        value = _input_path(state.input_path, run.input, context)
+        if state.seconds is not None:
+            fire_at = run.entered_at + state.seconds
+        elif state.timestamp is not None:
+            fire_at = parse_timestamp(state.timestamp) or 0.0
+        elif state.seconds_path is not None:
+            seconds = _select(state.seconds_path, value, context, "SecondsPath")
+            if not _is_integer(seconds):
+                raise _runtime(f"The SecondsPath parameter cannot be parsed as a long value: "
+                               f"{state.seconds_path} == {_text(seconds)}")
+            if seconds < 0:
+                raise _runtime(f"The SecondsPath parameter references a negative value: "
+                               f"{state.seconds_path} == {_text(seconds)}")
+            fire_at = step.now + int(seconds)
+        else:
+            assert state.timestamp_path is not None
+            stamp = _select(state.timestamp_path, value, context, "TimestampPath")
+            parsed = parse_timestamp(stamp)
+            if parsed is None:
+                raise _runtime(f"The TimestampPath parameter does not reference a valid ISO-8601 "
+                               f"extended offset date-time format string: "
+                               f"{state.timestamp_path} == {_text(stamp)}")
+            fire_at = parsed
+        if fire_at <= step.now:
+            self._exit(step, run, state, _output_path(state.output_path, value, context))
+            return
+        run.value, run.waiting = value, "wait"
+        run.timer_id = self._start_timer(step, run, "wait", fire_at)
+
+    def _wait_done(self, step: _Step, run: Run, state: WaitState) -> None:
+        value, run.value = run.value, None
+        self._exit(step, run, state, _output_path(state.output_path, value,
+                                                  self._context(step, run)))
+
+    def _succeed(self, step: _Step, run: Run, state: SucceedState) -> None:
+        context = self._context(step, run)
+        value = _input_path(state.input_path, run.input, context)
+        self._exit(step, run, state, _output_path(state.output_path, value, context))
+
+    def _fail(self, step: _Step, run: Run, state: FailState) -> None:
+        context = self._context(step, run)
+        error = state.error
+        if state.error_path is not None:
+            error = _dynamic(state.error_path, run.input, context, "ErrorPath")
+        cause = state.cause
+        if state.cause_path is not None:
+            cause = _dynamic(state.cause_path, run.input, context, "CausePath")
+        step.queue.append(("failed", run.id, error, cause))
+
+    def _task(self, step: _Step, run: Run, state: TaskState) -> None:
+        context = self._context(step, run)
+        value = _input_path(state.input_path, run.input, context)
+        if state.parameters is not None:
+            value = _render(state.parameters, value, context, "Parameters")
+        timeout: float | None = state.timeout_seconds
+        if state.timeout_seconds_path is not None:
+            timeout = _positive(state.timeout_seconds_path, value, context, "TimeoutSecondsPath")
+        heartbeat: float | None = state.heartbeat_seconds
+        if state.heartbeat_seconds_path is not None:
+            heartbeat = _positive(state.heartbeat_seconds_path, value, context,
+                                  "HeartbeatSecondsPath")
+        execution = step.execution
+        task_id = self._new_id(step, "t")
+        execution.tasks[task_id] = run.id
+        run.task_id, run.waiting = task_id, "task"
+        self._event(step, run, "TaskScheduled", name=state.name, taskId=task_id,
+                    resource=state.resource, input=value, timeoutSeconds=timeout,
+                    heartbeatSeconds=heartbeat)
+        step.commands.append(InvokeTask(task_id, state.resource, value, timeout, heartbeat))
+        if timeout is not None:
+            run.timer_id = self._start_timer(step, run, "timeout", step.now + timeout)
+        if heartbeat is not None:
+            run.heartbeat_seconds = heartbeat
+            run.heartbeat_id = self._start_timer(step, run, "heartbeat", step.now + heartbeat)
+
+    def _task_result(self, step: _Step, run: Run, state: TaskState, result: Any) -> None:
+        self._finish_with_result(step, run, state, result)
+
+    def _parallel(self, step: _Step, run: Run, state: ParallelState) -> None:
+        context = self._context(step, run)
+        value = _input_path(state.input_path, run.input, context)
+        if state.parameters is not None:
+            value = _render(state.parameters, value, context, "Parameters")
+        count = len(state.branches)
+        run.fan = {"results": [None] * count, "left": count, "running": [], "next": count,
+                   "limit": 0, "items": None, "input": None}
+        run.waiting = "children"
+        self._event(step, run, "ParallelStateStarted", name=state.name)
+        for index, branch in enumerate(state.branches):
+            child = self._new_run(step, branch.index, run.id, index)
+            run.fan["running"].append(child.id)
+            step.queue.append(("enter", child.id, branch.start_at, value))
+
+    def _map(self, step: _Step, run: Run, state: MapState) -> None:
+        context = self._context(step, run)
+        value = _input_path(state.input_path, run.input, context)
+        items = value if state.items_path == "$" else _select(state.items_path, value, context,
+                                                               "ItemsPath")
+        if not isinstance(items, list):
+            raise _runtime(f"Items of the Map state must be an array; ItemsPath "
+                           f"'{state.items_path}' selected {_json(items)}")
+        limit = state.max_concurrency
+        if state.max_concurrency_path is not None:
+            limit = _max_concurrency(state.max_concurrency_path, value, context)
+        run.fan = {"results": [None] * len(items), "left": len(items), "running": [],
+                   "next": 0, "limit": limit, "items": items, "input": value}
+        run.waiting = "children"
+        self._event(step, run, "MapStateStarted", name=state.name, length=len(items))
+        if not items:
+            self._fan_complete(step, run, state)
+            return
+        self._map_launch(step, run, state)
+
+    def _map_launch(self, step: _Step, run: Run, state: MapState) -> None:
+        """Start iterations while MaxConcurrency allows."""
+        fan = run.fan
+        assert fan is not None
+        while fan["next"] < len(fan["items"]) and (
+            fan["limit"] == 0 or len(fan["running"]) < fan["limit"]
+        ):
+            index = fan["next"]
+            fan["next"] += 1
+            item = fan["items"][index]
+            if state.item_selector is not None:
+                context = self._context(step, run)
+                context["Map"] = {"Item": {"Index": index, "Value": item}}
+                item = _render(state.item_selector, fan["input"], context, "ItemSelector")
+            child = self._new_run(step, state.processor.index, run.id, index)
+            fan["running"].append(child.id)
+            self._event(step, run, "MapIterationStarted", name=state.name, index=index)
+            step.queue.append(("enter", child.id, state.processor.start_at, item))
+
+    def _fan_complete(self, step: _Step, run: Run, state: ParallelState | MapState) -> None:
+        fan = run.fan
+        assert fan is not None
+        results = fan["results"]
+        run.fan, run.waiting = None, None
+        self._event(step, run, f"{state.type}StateSucceeded", name=state.name)
+        self._finish_with_result(step, run, state, results)
+
+    def _finish_with_result(self, step: _Step, run: Run,
+                            state: TaskState | ParallelState | MapState, result: Any) -> None:
+        """ResultSelector -> ResultPath -> OutputPath, then leave the state."""
+        context = self._context(step, run)
+        if state.result_selector is not None:
+            result = _render(state.result_selector, result, context, "ResultSelector")
+        output = _result_path(state.result_path, run.input, result)
+        self._exit(step, run, state, _output_path(state.output_path, output, context))
+
+    # --- transitions -------------------------------------------------------------------------
+
+    def _exit(self, step: _Step, run: Run, state: State, output: Any, *,
+              target: str | None = None) -> None:
+        self._event(step, run, f"{state.type}StateExited", name=state.name, output=output)
+        target = target or state.next
+        if target is None:  # End, Succeed
+            step.queue.append(("done", run.id, output))
+        else:
+            step.queue.append(("enter", run.id, target, output))
+
+    def _state_failed(self, step: _Step, run: Run, error: str | None, cause: str | None) -> None:
+        """A state failed: retry it, catch the error, or fail the run."""
+        state = self._state(run)
+        self._cancel_children(step, run)  # a Parallel/Map that failed stops its branches
+        self._clear_task(step, run)
+        if error is None or not asl_errors.is_terminal(error):
+            for index, retrier in enumerate(getattr(state, "retry", ())):
+                if not _matches(retrier.error_equals, error):
+                    continue
+                if run.attempts[index] < retrier.max_attempts:
+                    delay = self._backoff(step, retrier, run.attempts[index])
+                    run.attempts[index] += 1
+                    run.retry_count += 1
+                    run.waiting = "retry"
+                    self._event(step, run, "StateRetryScheduled", name=state.name, error=error,
+                                retryCount=run.retry_count, delaySeconds=delay)
+                    run.timer_id = self._start_timer(step, run, "retry", step.now + delay)
+                    return
+                break  # the first matching retrier decides; it is exhausted
+            for catcher in getattr(state, "catch", ()):
+                if not _matches(catcher.error_equals, error):
+                    continue
+                error_output = {"Error": error or "", "Cause": cause or ""}
+                try:
+                    output = _result_path(catcher.result_path, run.input, error_output)
+                except StatesError as failure:
+                    error, cause = _error_of(failure)
+                    break
+                self._exit(step, run, state, output, target=catcher.next)
+                return
+        step.queue.append(("failed", run.id, error, cause))
+
+    def _backoff(self, step: _Step, retrier: Retrier, attempt: int) -> float:
+        delay = retrier.interval_seconds * retrier.backoff_rate ** attempt
+        if retrier.max_delay_seconds is not None:
+            delay = min(delay, retrier.max_delay_seconds)
+        if retrier.jitter_strategy == "FULL":
+            delay = self._random(step).uniform(0.0, delay)
+        return delay
+
+    def _run_done(self, step: _Step, run: Run, output: Any) -> None:
+        execution = step.execution
+        if run.parent is None:
+            self._event(step, None, "ExecutionSucceeded", output=output)
+            self._finish(step, SUCCEEDED, output=output)
+            return
+        parent = execution.runs[run.parent]
+        del execution.runs[run.id]
+        fan = parent.fan
+        assert fan is not None
+        fan["results"][run.slot] = output
+        fan["running"].remove(run.id)
+        fan["left"] -= 1
+        state = self._state(parent)
+        if isinstance(state, MapState):
+            self._event(step, parent, "MapIterationSucceeded", name=state.name, index=run.slot)
+        if fan["left"] == 0:
+            self._guarded(step, parent, self._fan_complete, step, parent, state)
+        elif isinstance(state, MapState):
+            self._guarded(step, parent, self._map_launch, step, parent, state)
+
+    def _run_failed(self, step: _Step, run: Run, error: str | None, cause: str | None) -> None:
+        execution = step.execution
+        if run.parent is None:
+            self._event(step, None, "ExecutionFailed", error=error, cause=cause)
+            self._finish(step, FAILED, error=error, cause=cause)
+            return
+        parent = execution.runs[run.parent]
+        del execution.runs[run.id]
+        state = self._state(parent)
+        assert parent.fan is not None
+        parent.fan["running"].remove(run.id)
+        if isinstance(state, MapState):
+            self._event(step, parent, "MapIterationFailed", name=state.name, index=run.slot,
+                        error=error, cause=cause)
+        self._cancel_children(step, parent)
+        self._event(step, parent, f"{state.type}StateFailed", name=state.name, error=error,
+                    cause=cause)
+        self._state_failed(step, parent, error, cause)
+
+    def _cancel_children(self, step: _Step, run: Run) -> None:
+        """Stop every branch/iteration still running under `run` (and theirs)."""
+        if run.fan is None:
+            return
+        execution = step.execution
+        state = self._state(run)
+        for child_id in run.fan["running"]:
+            child = execution.runs.pop(child_id, None)
+            if child is None:
+                continue
+            self._cancel_children(step, child)
+            self._clear_task(step, child)
+            if child.task_id is not None:
+                execution.tasks.pop(child.task_id, None)
+            if isinstance(state, MapState):
+                self._event(step, run, "MapIterationAborted", name=state.name, index=child.slot)
+        run.fan, run.waiting = None, None
+
+    def _finish(self, step: _Step, status: str, *, output: Any = None, error: str | None = None,
+                cause: str | None = None) -> None:
+        execution = step.execution
+        execution.status, execution.end_time = status, step.now
+        execution.output, execution.error, execution.cause = output, error, cause
+        for timer_id in list(execution.timers):
+            step.commands.append(CancelTimer(timer_id))
+        execution.timers.clear()
+        execution.tasks.clear()
+        execution.runs.clear()
+        step.queue.clear()
+        step.commands.append(ExecutionFinished(status, output, error, cause))
+
+    # --- bookkeeping -------------------------------------------------------------------------
+
+    def _state(self, run: Run) -> State:
+        return self.machine.blocks[run.block].states[run.state]
+
+    def _new_id(self, step: _Step, kind: str) -> str:
+        execution = step.execution
+        execution.counter += 1
+        return f"{_short(execution.seed)}-{kind}{execution.counter}"
+
+    def _new_run(self, step: _Step, block: int, parent: str | None, slot: int) -> Run:
+        execution = step.execution
+        run_id = "root" if parent is None else self._new_id(step, "r")
+        run = Run(id=run_id, block=block, parent=parent, slot=slot)
+        execution.runs[run_id] = run
+        return run
+
+    def _start_timer(self, step: _Step, run: Run | None, purpose: str, fire_at: float) -> str:
+        timer_id = self._new_id(step, "w")
+        step.execution.timers[timer_id] = [run.id if run else None, purpose]
+        step.commands.append(StartTimer(timer_id, fire_at))
+        return timer_id
+
+    def _cancel_timer(self, step: _Step, timer_id: str | None) -> None:
+        if timer_id is not None and step.execution.timers.pop(timer_id, None) is not None:
+            step.commands.append(CancelTimer(timer_id))
+
+    def _take_task(self, step: _Step, task_id: str) -> Run | None:
+        """The run waiting for `task_id`, which is no longer pending; None if stale."""
+        execution = step.execution
+        if execution.status != RUNNING:
+            return None
+        run_id = execution.tasks.pop(task_id, None)
+        run = execution.runs.get(run_id) if run_id is not None else None
+        if run is None or run.task_id != task_id:
+            return None
+        self._clear_task(step, run)
+        return run
+
+    def _clear_task(self, step: _Step, run: Run, fired: str | None = None) -> None:
+        """Forget a run's task and cancel its timers (except the one that just fired)."""
+        if run.task_id is not None:
+            step.execution.tasks.pop(run.task_id, None)
+        for timer_id in (run.timer_id, run.heartbeat_id):
+            if timer_id is not None and timer_id != fired:
+                self._cancel_timer(step, timer_id)
+        run.task_id = run.timer_id = run.heartbeat_id = None
+        run.heartbeat_seconds = None
+        run.waiting = None
+
+    def _event(self, step: _Step, run: Run | None, kind: str, **details: Any) -> int:
+        history = step.execution.history
+        event = {"id": len(history) + 1, "type": kind, "timestamp": step.now}
+        if run is not None and run.parent is not None:
+            event["run"] = run.id
+        event.update(details)
+        history.append(event)
+        return event["id"]
+
+    def _random(self, step: _Step) -> random.Random:
+        execution = step.execution
+        generator = random.Random(f"{execution.seed}/{execution.draws}")
+        execution.draws += 1
+        return generator
+
+    def _context(self, step: _Step, run: Run) -> dict[str, Any]:
+        """The context object ($$) for the run's current state."""
+        execution = step.execution
+        return {
+            "Execution": {
+                "Id": execution.id, "Input": execution.input, "Name": execution.name,
+                "StartTime": _iso(execution.start_time), "RedriveCount": 0,
+            },
+            "State": {
+                "EnteredTime": _iso(run.entered_at), "Name": run.state,
+                "RetryCount": run.retry_count,
+            },
+            "StateMachine": {"Id": self.arn, "Name": self.name},
+        }
+
+
+_HANDLERS = {
+    PassState: Engine._pass,
+    ChoiceState: Engine._choice,
+    WaitState: Engine._wait,
+    SucceedState: Engine._succeed,
+    FailState: Engine._fail,
+    TaskState: Engine._task,
+    ParallelState: Engine._parallel,
+    MapState: Engine._map,
+}
+
+
+# =============================================================================================
+#  Helpers around the asl layer
+# =============================================================================================
+
+
+def _call(function, *args: Any, **kwargs: Any) -> Any:
+    """Call the asl layer; anything but a StatesError it raises becomes States.Runtime."""
+    try:
+        return function(*args, **kwargs)
+    except StatesError:
+        raise
+    except Exception as problem:  # a bug or an unexpected value: fail the state, not the host
+        raise _runtime(f"{type(problem).__name__}: {problem}") from problem
+
+
+def _runtime(cause: str) -> StatesError:
+    return StatesError(RUNTIME, cause)
+
+
+def _error_of(failure: StatesError) -> tuple[str | None, str | None]:
+    error = getattr(failure, "error", None)
+    cause = getattr(failure, "cause", None)
+    if error is None and failure.args:
+        error = failure.args[0]
+        cause = failure.args[1] if len(failure.args) > 1 else None
+    return error, cause
+
+
+def _matches(error_equals: tuple[str, ...], error: str | None) -> bool:
+    name = error or ""
+    if asl_errors.matches(list(error_equals), name):
+        return True
+    # A heartbeat timeout is also a States.Timeout.
+    return name == HEARTBEAT_TIMEOUT and asl_errors.matches(list(error_equals), TIMEOUT)
+
+
+def _input_path(path: str | None, value: Any, context: dict[str, Any]) -> Any:
+    return _call(asl_paths.apply_input_path, path, value, context)
+
+
+def _output_path(path: str | None, value: Any, context: dict[str, Any]) -> Any:
+    return _call(asl_paths.apply_output_path, path, value, context)
+
+
+def _result_path(path: str | None, state_input: Any, result: Any) -> Any:
+    return _call(asl_paths.apply_result_path, path, state_input, result)
+
+
+def _select(path: str, value: Any, context: dict[str, Any], field: str) -> Any:
+    return _call(asl_paths.select, path, value, context, field=field)
+
+
+def _render(template: Any, value: Any, context: dict[str, Any], field: str) -> Any:
+    return _call(asl_templates.render, template, value, context, field=field)
+
+
+def _dynamic(expression: str, value: Any, context: dict[str, Any], field: str) -> Any:
+    """ErrorPath/CausePath: a path or an intrinsic function; the result as a string."""
+    result = _call(asl_templates.evaluate_expression, expression, value, context, field=field)
+    return result if isinstance(result, str) else _json(result)
+
+
+def _positive(path: str, value: Any, context: dict[str, Any], field: str) -> int:
+    seconds = _select(path, value, context, field)
+    if not _is_integer(seconds) or seconds <= 0:
+        raise _runtime(f"The {field} parameter must reference a positive integer: "
+                       f"{path} == {_text(seconds)}")
+    return int(seconds)
+
+
+def _max_concurrency(path: str, value: Any, context: dict[str, Any]) -> int:
+    limit = _select(path, value, context, "MaxConcurrencyPath")
+    if not _is_integer(limit):
+        shown = limit if isinstance(limit, str) else _json(limit)
+        raise _runtime(f'The MaxConcurrencyPath field refers to value "{shown}" which is not a '
+                       f"valid integer: {path}")
+    if limit < 0:
+        raise _runtime(f"The MaxConcurrencyPath field refers to value \"{limit}\" which is "
+                       f"negative: {path}")
+    return int(limit)
+
+
+def _is_integer(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else _json(value)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _iso(moment: float) -> str:
+    stamp = datetime.fromtimestamp(moment, timezone.utc).isoformat(timespec="milliseconds")
+    return stamp.replace("+00:00", "Z")
+
+
+def _short(seed: str) -> str:
+    return hashlib.sha1(seed.encode("utf-8")).hexdigest()[:8]

@@ -1,0 +1,1 @@
+"""A tiny StateFun application packaged by the deploy tests."""

@@ -1,0 +1,55 @@
+"""The example's functions and module.yaml on a real runtime, every port a free loopback one."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from baton.runtime import Runtime
+from baton.runtime.sqlite_store import SqliteStore
+from functions import orders
+from functions.app import functions
+from functions.demo import example_module
+from functions.stream import Event
+from tests.conftest import RunningApp
+
+DEADLINE_MS = 1500  # long enough for an order's events sent together, short enough to wait for
+
+
+@pytest.fixture
+async def orders_app(function_server, monkeypatch, tmp_path) -> AsyncIterator[RunningApp]:
+    """module.yaml (endpoint, playground, the fulfillment workflow) + functions/, on free ports."""
+    monkeypatch.setattr(orders, "DEADLINE_MS", DEADLINE_MS)
+    url = await function_server(functions)
+    module = example_module(function_url=url, ingress_port=0, egress_port=0)
+    runtime = Runtime(module, SqliteStore(tmp_path / "data"), admin_port=0)
+    await runtime.start()
+    session = aiohttp.ClientSession()
+    try:
+        yield RunningApp(runtime, session)
+    finally:
+        await session.close()
+        await runtime.stop()
+
+
+async def send_event(app: RunningApp, event: Event) -> None:
+    status = await app.send(event.path, event.body, event.content_type)
+    assert status == 202, f"{event.path}: {status}"
+
+
+async def take_records(app: RunningApp, topic: str, count: int, timeout: float = 20.0) -> list[dict]:
+    """Exactly `count` records of a topic (parsed JSON payloads), waiting up to `timeout` s."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    records = []
+    while len(records) < count:
+        remaining = deadline - loop.time()
+        assert remaining > 0, f"{topic}: {len(records)} of {count} records within {timeout}s: {records}"
+        payload = await app.take(topic, wait=min(remaining, 5.0))
+        if payload is not None:
+            records.append(json.loads(payload))
+    return records
