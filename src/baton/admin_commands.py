@@ -153,6 +153,7 @@ def send(address: str, data: str | None, type_: str, admin_url: str) -> None:
       baton send orders/order/o-1 --type orders/OrderHeader '{"line_count": 1}'
       baton send orders/order/o-1 --type orders/OrderLine @line.json
       baton send example/counter/a --type int 42
+      baton send example/counter/a --type long -- -5    # `--` before a negative number
       baton send example/greeter/Bob "Hello"         # io.statefun.types/string
       protoc --encode=orders.OrderLine orders.proto < line.txt | \\
         baton send orders/order/o-1 --type type.googleapis.com/orders.OrderLine -

@@ -126,8 +126,9 @@ class Dispatcher:
         if endpoint is None:
             self.park(
                 address,
-                f"no endpoint serves function type {address.function_type}; "
-                "add an io.statefun.endpoints.v2/http document whose `functions` matches it",
+                f"no endpoint serves function type {address.function_type}; add an endpoint "
+                "document (io.statefun.endpoints.v2/http or baton.endpoints.v1/lambda) whose "
+                "`functions` matches it",
             )
             return
         self._inflight.add(address)

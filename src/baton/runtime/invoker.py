@@ -84,6 +84,12 @@ class Invoker:
             f"{self.MAX_INCOMPLETE_ROUNDS} rounds; check the function's state declarations"
         )
 
+    async def close(self) -> None:
+        """Close connection pools and Lambda worker threads."""
+        await self._transport.close()
+        if self._lambda is not None:
+            self._lambda.close()
+
     def _request(self, address: Address, batch: list[Message]) -> bytes:
         """Serialize a ToFunction carrying every registered state and the batch."""
         now = time.time()

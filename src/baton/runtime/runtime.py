@@ -131,7 +131,7 @@ class Runtime:
             await runner.cleanup()
         self._runners.clear()
         await self.dispatcher.stop()
-        await self.transport.close()
+        await self.invoker.close()
         if self.workflows is not None:
             await self.workflows.stop()
         await self.store.commit()
