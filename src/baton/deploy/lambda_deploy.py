@@ -191,6 +191,17 @@ def _not_found(error: botocore.exceptions.ClientError) -> bool:
     )
 
 
+def read_or_none(operation: str, subject: str, call: Callable[[], Any]) -> Any:
+    """The result of a read, or None when the resource does not exist."""
+    with aws_errors(operation, subject):
+        try:
+            return call()
+        except botocore.exceptions.ClientError as error:
+            if _not_found(error):
+                return None
+            raise
+
+
 # --- the deployer ---------------------------------------------------------------------------
 
 
@@ -218,7 +229,10 @@ class LambdaDeployer:
         self.report(change)
 
     def deploy(self) -> DeployResult:
-        check_upload_size(self.package, self.settings)
+        current = self._current_function()
+        if current is None or current.get("CodeSha256") != self.package.sha256 or (
+                current.get("Architectures") or ["x86_64"]) != [self.settings.architecture]:
+            check_upload_size(self.package, self.settings)  # before anything is changed
         role_arn = self._role()
         exists, code_changed, config_changed, arch_changed = self._function(role_arn)
         version = self._version(exists, code_changed or config_changed or arch_changed)
@@ -236,13 +250,8 @@ class LambdaDeployer:
         name = f"{settings.name[:58]}-baton"
         arn = f"arn:{self.aws.partition}:iam::{self.aws.account}:role/{name}"
         logs_policy = json.dumps(self._logs_policy(), sort_keys=True)
-        try:
-            with aws_errors("iam:GetRole", name):
-                role = self.iam.get_role(RoleName=name)["Role"]
-        except DeployError as error:
-            if "NoSuchEntity" not in error.message:
-                raise
-            role = None
+        found = read_or_none("iam:GetRole", name, lambda: self.iam.get_role(RoleName=name))
+        role = found["Role"] if found else None
         if role is None:
             self._record(Change("role", name, CREATE, "trust lambda.amazonaws.com, logs policy"))
             if not self.dry_run:
@@ -269,14 +278,9 @@ class LambdaDeployer:
         updates = []
         if _policy_doc(role.get("AssumeRolePolicyDocument")) != TRUST_POLICY:
             updates.append("trust policy")
-        try:
-            with aws_errors("iam:GetRolePolicy", name):
-                current = self.iam.get_role_policy(RoleName=name, PolicyName=LOGS_POLICY)
-            if _policy_doc(current["PolicyDocument"]) != json.loads(logs_policy):
-                updates.append("logs policy")
-        except DeployError as error:
-            if "NoSuchEntity" not in error.message:
-                raise
+        current = read_or_none("iam:GetRolePolicy", name, lambda: self.iam.get_role_policy(
+            RoleName=name, PolicyName=LOGS_POLICY))
+        if current is None or _policy_doc(current["PolicyDocument"]) != json.loads(logs_policy):
             updates.append("logs policy")
         self._record(Change("role", name, UPDATE if updates else UNCHANGED, ", ".join(updates)))
         if updates and not self.dry_run:
@@ -337,6 +341,14 @@ class LambdaDeployer:
 
     # --- function ---
 
+    def _current_function(self) -> dict[str, Any] | None:
+        """The function's configuration ($LATEST), read once per deploy."""
+        if not hasattr(self, "_current"):
+            found = read_or_none("lambda:GetFunction", self.settings.name,
+                                 lambda: self.lam.get_function(FunctionName=self.settings.name))
+            self._current = found["Configuration"] if found else None
+        return self._current
+
     def _desired_config(self, role_arn: str) -> dict[str, Any]:
         s = self.settings
         return {
@@ -352,13 +364,7 @@ class LambdaDeployer:
         """(existed, code changed, configuration changed, architecture changed)."""
         name = self.settings.name
         desired = self._desired_config(role_arn)
-        try:
-            with aws_errors("lambda:GetFunction", name):
-                current = self.lam.get_function(FunctionName=name)["Configuration"]
-        except DeployError as error:
-            if "ResourceNotFoundException" not in error.message:
-                raise
-            current = None
+        current = self._current_function()
         arch = self.settings.architecture
         if current is None:
             self._record(Change("code", name, CREATE,
@@ -459,12 +465,9 @@ class LambdaDeployer:
         name, alias = self.settings.name, self.settings.alias
         target = None
         if existed:
-            try:
-                with aws_errors("lambda:GetAlias", name):
-                    target = self.lam.get_alias(FunctionName=name, Name=alias)["FunctionVersion"]
-            except DeployError as error:
-                if "ResourceNotFoundException" not in error.message:
-                    raise
+            found = read_or_none("lambda:GetAlias", f"{name}:{alias}",
+                                 lambda: self.lam.get_alias(FunctionName=name, Name=alias))
+            target = found["FunctionVersion"] if found else None
         self._alias_target = target
         if existed and not changed and target is not None:
             with aws_errors("lambda:GetFunctionConfiguration", f"{name}:{target}"):
@@ -472,7 +475,7 @@ class LambdaDeployer:
                                                                Qualifier=target)
             if deployed.get("CodeSha256") == self.package.sha256 and not [
                 k for k, v in self._desired_config(deployed.get("Role", "")).items()
-                if k != "Role" and deployed.get(k) != v
+                if k not in ("Role", "Description") and deployed.get(k) != v
             ]:
                 self._record(Change("version", target, UNCHANGED))
                 self.result.version = target
@@ -519,13 +522,9 @@ class LambdaDeployer:
         name, alias, auth = self.settings.name, self.settings.alias, self.settings.auth
         current = None
         if self._alias_target is not None:
-            try:
-                with aws_errors("lambda:GetFunctionUrlConfig", f"{name}:{alias}"):
-                    current = self.lam.get_function_url_config(FunctionName=name,
-                                                               Qualifier=alias)
-            except DeployError as error:
-                if "ResourceNotFoundException" not in error.message:
-                    raise
+            current = read_or_none(
+                "lambda:GetFunctionUrlConfig", f"{name}:{alias}",
+                lambda: self.lam.get_function_url_config(FunctionName=name, Qualifier=alias))
         if current is None:
             self._record(Change("url", f"{name}:{alias}", CREATE, f"auth {auth}"))
             if not self.dry_run:
@@ -559,15 +558,11 @@ class LambdaDeployer:
         name, alias = self.settings.name, self.settings.alias
         statements: dict[str, dict[str, Any]] = {}
         if self._alias_target is not None:
-            try:
-                with aws_errors("lambda:GetPolicy", f"{name}:{alias}"):
-                    policy = self.lam.get_policy(FunctionName=name, Qualifier=alias)
-                for statement in json.loads(policy["Policy"]).get("Statement", []):
-                    if "Sid" in statement:
-                        statements[statement["Sid"]] = statement
-            except DeployError as error:
-                if "ResourceNotFoundException" not in error.message:
-                    raise
+            policy = read_or_none("lambda:GetPolicy", f"{name}:{alias}",
+                                  lambda: self.lam.get_policy(FunctionName=name, Qualifier=alias))
+            for statement in json.loads(policy["Policy"]).get("Statement", []) if policy else []:
+                if "Sid" in statement:
+                    statements[statement["Sid"]] = statement
         for sid, desired in self._desired_statements().items():
             who = "anyone" if desired["Principal"] == "*" else f"account {desired['Principal']}"
             detail = f"{desired['Action']} for {who}"

@@ -37,7 +37,12 @@ from google.protobuf.message import DecodeError
 from statefun import RequestReplyHandler, StatefulFunctions
 from statefun.request_reply_pb2 import ToFunction
 
-from baton.serve.envelope import CONTENT_TYPE, DIRECT_INVOKE_KEY, DIRECT_INVOKE_VERSION, http_response
+from baton.serve.envelope import (
+    CONTENT_TYPE,
+    DIRECT_INVOKE_KEY,
+    DIRECT_INVOKE_VERSION,
+    http_response,
+)
 
 __all__ = ["LambdaHandler", "lambda_handler"]
 
@@ -152,7 +157,9 @@ class LambdaHandler:
         known = getattr(self.functions, "_functions", None)
         if isinstance(known, Mapping) and typename not in known:
             served = ", ".join(sorted(known)) or "none"
-            raise _Rejected(404, f"no function of type {typename} here (this handler serves: {served})")
+            raise _Rejected(
+                404, f"no function of type {typename} here (this handler serves: {served})"
+            )
         return typename
 
 
@@ -183,7 +190,9 @@ def request_body(event: Any) -> bytes:
         )
     if method.upper() != "POST":
         raise _Rejected(
-            405, f"method {method} not allowed: StateFun POSTs invocation batches", {"Allow": "POST"}
+            405,
+            f"method {method} not allowed: StateFun POSTs invocation batches",
+            {"Allow": "POST"},
         )
     body = event.get("body")
     if body is None or body == "":

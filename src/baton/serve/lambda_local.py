@@ -101,7 +101,8 @@ def runtime_handler(spec: str) -> str:
     parts = module.split(".") if module else []
     if not parts or not attr or not all(p.isidentifier() for p in parts) or not attr.isidentifier():
         raise ValueError(
-            f"expected a handler MODULE:FUNCTION (e.g. app:handler) or FILE.py:FUNCTION, got {spec!r}"
+            "expected a handler MODULE:FUNCTION (e.g. app:handler) or FILE.py:FUNCTION, "
+            f"got {spec!r}"
         )
     return f"{module}.{attr}"
 
@@ -409,7 +410,9 @@ class _Function:
         env.update(self.spec.environment)
         return env
 
-    def submit(self, payload: bytes, qualifier: str | None, client_context: str | None) -> Invocation:
+    def submit(
+        self, payload: bytes, qualifier: str | None, client_context: str | None
+    ) -> Invocation:
         invocation = Invocation(payload, self.arn(qualifier), client_context)
         if all(w.init_failure is not None for w in self.workers):
             log.info("%s: retrying init for %s", self.name, invocation.request_id)
@@ -474,7 +477,8 @@ class LambdaLocal:
         for name, spec in functions.items():
             if not _NAME.match(name):
                 raise ValueError(
-                    f"function name {name!r} is not a Lambda function name (1-64 of A-Z a-z 0-9 - _)"
+                    f"function name {name!r} is not a Lambda function name "
+                    "(1-64 of A-Z a-z 0-9 - _)"
                 )
             spec = spec if isinstance(spec, LocalFunction) else LocalFunction(spec)
             spec.resolve(self.task_root)  # validate early
@@ -529,7 +533,9 @@ class LambdaLocal:
         try:
             await asyncio.wait_for(asyncio.gather(*settled), self.init_timeout)
         except TimeoutError:
-            log.warning("runtimes still starting after %.0f s: %s", self.init_timeout, self.status())
+            log.warning(
+                "runtimes still starting after %.0f s: %s", self.init_timeout, self.status()
+            )
 
     async def stop(self) -> None:
         """Fail whatever is pending, stop the runtime processes and the servers."""

@@ -204,7 +204,8 @@ def runtime_api_app(slot: RuntimeSlot) -> web.Application:
                 request_id,
             )
         else:
-            result = InvocationResult(body, request.headers.get("Content-Type") or "application/json")
+            content_type = request.headers.get("Content-Type") or "application/json"
+            result = InvocationResult(body, content_type)
         return _accepted(slot.invocation_response(request_id, result), request_id)
 
     async def error(request: web.Request) -> web.Response:
