@@ -46,8 +46,9 @@ def wheel_tag(archive: zipfile.ZipFile, distribution: str) -> str:
 
 
 def test_deploy_creates_role_function_version_alias_url_and_permissions(aws: Aws, project: Path):
-    result = deploy()
+    result = deploy("--keep-zip", "build/kept.zip")
     assert result.exit_code == 0, result.output
+    assert (project / "build" / "kept.zip").read_bytes() == aws.uploaded_zip()
 
     role = aws.iam.get_role(RoleName=ROLE)["Role"]
     trust = json.dumps(role["AssumeRolePolicyDocument"])

@@ -164,3 +164,82 @@ def test_native_library_for_the_wrong_architecture(aws: Aws, project: Path):
     assert f"demo_app/_speedups.so is a native library for {host}" in text
     assert re.search(rf"runs on {other}", text)
     assert aws.function_names() == []
+
+
+def test_unchanged_code_over_50_mb_needs_no_upload(aws: Aws, project: Path):
+    (project / "demo_app" / "model.bin").write_bytes(os.urandom(51 * MB))
+    aws.client("s3").create_bucket(Bucket="artifacts")
+    assert deploy("--s3-bucket", "artifacts").exit_code == 0
+    again = deploy()  # no bucket: fine, nothing is uploaded
+    assert again.exit_code == 0, again.output
+    assert "unchanged:" in again.stderr
+    assert aws.versions() == ["$LATEST", "1"]
+
+
+# --- IAM propagation: a role created seconds ago may not be assumable yet --------------------
+
+
+NOT_ASSUMABLE = {"Error": {"Code": "InvalidParameterValueException",
+                           "Message": "The role defined for the function cannot be assumed by "
+                                      "Lambda."}}
+
+
+def _deployer(tmp_path: Path, role: str | None = None):
+    import base64
+    import hashlib
+    import zipfile
+
+    from baton.deploy.config import load_settings
+    from baton.deploy.lambda_deploy import LambdaDeployer, connect
+    from baton.deploy.package import Package
+
+    path = tmp_path / "tiny.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("demo_app/handler.py", "handler = None\n")
+    data = path.read_bytes()
+    package = Package(path, base64.b64encode(hashlib.sha256(data).digest()).decode(), len(data),
+                      len(data), ("demo_app/handler.py",), (), "test")
+    sleeps: list[float] = []
+    deployer = LambdaDeployer(connect(None), load_settings({"role": role}), package,
+                              sleep=sleeps.append)
+    return deployer, sleeps
+
+
+def _failing(deployer, times: int) -> list[int]:
+    from botocore.exceptions import ClientError
+
+    real, calls = deployer.lam.create_function, []
+
+    def create_function(**kwargs):
+        calls.append(1)
+        if len(calls) <= times:
+            raise ClientError(NOT_ASSUMABLE, "CreateFunction")
+        return real(**kwargs)
+
+    deployer.lam.create_function = create_function
+    return calls
+
+
+def test_a_role_created_by_this_deploy_is_waited_for(aws: Aws, project: Path, tmp_path: Path):
+    deployer, sleeps = _deployer(tmp_path)
+    calls = _failing(deployer, times=2)
+    result = deployer.deploy()
+    assert len(calls) == 3 and sleeps == [1.0, 2.0]
+    assert result.version == "1" and aws.function_names() == ["demo-counter"]
+
+
+def test_a_given_role_lambda_cannot_assume_fails_at_once(aws: Aws, project: Path,
+                                                          tmp_path: Path):
+    from baton.deploy.errors import DeployError
+
+    trust = ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
+             '"Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}')
+    arn = aws.iam.create_role(RoleName="given", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    deployer, sleeps = _deployer(tmp_path, role=arn)
+    calls = _failing(deployer, times=100)
+    with pytest.raises(DeployError) as caught:
+        deployer.deploy()
+    assert "Lambda cannot assume the execution role" in caught.value.message
+    assert "iam:PassRole" in (caught.value.hint or "")
+    assert len(calls) == 1 and sleeps == []
+    assert aws.function_names() == []

@@ -223,6 +223,9 @@ class LambdaDeployer:
         self.result = DeployResult(aws.region, aws.account, settings.name, settings.alias,
                                    dry_run=dry_run)
         self.role_fresh = False  # created or changed in this run: IAM may not have spread yet
+        self._current: dict[str, Any] | None = None
+        self._current_read = False
+        self._alias_target: str | None = None
 
     def _record(self, change: Change) -> None:
         self.result.changes.append(change)
@@ -343,10 +346,11 @@ class LambdaDeployer:
 
     def _current_function(self) -> dict[str, Any] | None:
         """The function's configuration ($LATEST), read once per deploy."""
-        if not hasattr(self, "_current"):
+        if not self._current_read:
             found = read_or_none("lambda:GetFunction", self.settings.name,
                                  lambda: self.lam.get_function(FunctionName=self.settings.name))
             self._current = found["Configuration"] if found else None
+            self._current_read = True
         return self._current
 
     def _desired_config(self, role_arn: str) -> dict[str, Any]:
