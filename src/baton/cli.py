@@ -65,7 +65,11 @@ async def _run(spec, data_dir: Path | None, host: str, admin_port: int) -> None:
         store = SqliteStore(data_dir) if data_dir is not None else MemoryStore()
     except StoreError as error:
         raise click.ClickException(str(error)) from None
-    runtime = Runtime(spec, store, host=host, admin_port=admin_port)
+    try:
+        runtime = Runtime(spec, store, host=host, admin_port=admin_port)
+    except ModuleError as error:  # workflow documents are checked when the runtime is built
+        store.close()
+        raise click.ClickException(error.render_all()) from None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

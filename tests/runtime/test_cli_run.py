@@ -73,3 +73,23 @@ async def test_run_refuses_a_data_dir_in_use(tmp_path):
         assert proc.returncode == 1 and "in use by another baton" in err.decode()
     finally:
         holder.close()
+
+
+async def test_run_reports_a_broken_workflow_definition_with_file_and_line(tmp_path):
+    module = tmp_path / "module.yaml"
+    module.write_text(
+        "kind: io.statefun.endpoints.v2/http\n"
+        "spec: {functions: example/*, urlPathTemplate: 'http://127.0.0.1:9/statefun'}\n"
+        "---\n"
+        "kind: baton.workflows.v1/workflow\n"
+        "spec:\n"
+        "  id: example/flow\n"
+        "  definition:\n"
+        "    StartAt: First\n"
+        "    States:\n"
+        "      First: {Type: Pass, Next: Nowhere}\n"
+    )
+    proc = await _baton("run", str(module), "--admin-port", "0")
+    _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 1, err
+    assert f"{module}:10" in err.decode() and "Nowhere" in err.decode()

@@ -38,9 +38,11 @@ def _workflow_host(module: ModuleSpec, host: str, lambda_endpoint_url: str | Non
     if not any(doc.kind == TypeName("baton.workflows.v1", "workflow") for doc in module.extensions):
         return None
     from baton.workflows.host import WorkflowHost
-    from baton.workflows.module_kind import workflows_of
+    from baton.workflows.module_kind import check_result_egresses, workflows_of
 
-    return WorkflowHost(workflows_of(module), lambda_endpoint_url=lambda_endpoint_url, host=host)
+    workflows = workflows_of(module)
+    check_result_egresses(module, workflows)
+    return WorkflowHost(workflows, lambda_endpoint_url=lambda_endpoint_url, host=host)
 
 
 class Runtime:

@@ -43,7 +43,11 @@ class WorkflowSpec:
 
 def workflows_of(module: ModuleSpec) -> list[WorkflowSpec]:
     """Parse every workflow document of a module (errors name file and line)."""
-    workflows = [_parse(doc) for doc in module.extensions if doc.kind == WORKFLOW_KIND]
+    return [_parse(doc) for doc in module.extensions if doc.kind == WORKFLOW_KIND]
+
+
+def check_result_egresses(module: ModuleSpec, workflows: list[WorkflowSpec]) -> None:
+    """Every `resultEgress` must name an egress the module declares."""
     for workflow in workflows:
         target = workflow.result_egress
         if target is not None and module.egress(target.egress) is None:
@@ -55,7 +59,6 @@ def workflows_of(module: ModuleSpec) -> list[WorkflowSpec]:
                 line=workflow.source.line if workflow.source else None,
                 field="spec.resultEgress.egress",
             )
-    return workflows
 
 
 def _parse(doc: ExtensionDocument) -> WorkflowSpec:
