@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -34,6 +35,7 @@ from baton.runtime.admin_client import DEFAULT_ADMIN
 from baton.runtime.sqlite_store import DB_NAME, SqliteStore
 from baton.serve import function_app
 from functions import orders as order_function
+from functions.app import functions
 from functions.messages import TOPIC_COMPLETED, TOPIC_FULFILLMENT, TOPIC_IGNORED, TOPIC_INCOMPLETE
 from functions.stream import Event, Stream, generate, late_events
 from functions.summary import TOPICS, Outcomes, Summary, reconcile, summarize
@@ -48,7 +50,7 @@ class Config:
     orders: int = 300
     seed: int = 7
     deadline_ms: int = order_function.DEADLINE_MS
-    function_port: int = 8000  # the endpoint in module.yaml
+    function_port: int | None = None  # None: the port of module.yaml's `orders/*` endpoint
     ingress_port: int | None = None  # None: as in module.yaml; 0: a free port
     egress_port: int | None = None
     admin_port: int = 8081
@@ -77,6 +79,10 @@ class Report:
     state_problems: list[str] = field(default_factory=list)
 
 
+def _serves_orders(spec) -> bool:
+    return isinstance(spec, HttpEndpointSpec) and spec.functions.namespace == "orders"
+
+
 def example_module(
     path: Path = MODULE, *, function_url: str | None = None,
     ingress_port: int | None = None, egress_port: int | None = None,
@@ -85,7 +91,7 @@ def example_module(
     module = load_module(path)
 
     def endpoint(spec):
-        if function_url and isinstance(spec, HttpEndpointSpec) and spec.functions.namespace == "orders":
+        if function_url and _serves_orders(spec):
             return dataclasses.replace(spec, url_path_template=function_url)
         return spec
 
@@ -122,16 +128,19 @@ class Example:
         self.runtime: Runtime | None = None
         self._runner: web.AppRunner | None = None
         self.session: aiohttp.ClientSession | None = None
+        self._deadline_ms = order_function.DEADLINE_MS
 
     async def start(self) -> dict[str, str]:
-        from functions.app import functions
-
         config = self.config
-        order_function.DEADLINE_MS = config.deadline_ms
+        self._deadline_ms, order_function.DEADLINE_MS = order_function.DEADLINE_MS, config.deadline_ms
         fresh_data_dir(config.data_dir)
+        port = config.function_port
+        if port is None:  # where module.yaml says the functions are
+            declared = next(filter(_serves_orders, load_module(MODULE).endpoints))
+            port = urlsplit(declared.url_path_template).port
         self._runner = web.AppRunner(function_app(functions), access_log=None, handle_signals=False)
         await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", config.function_port).start()
+        await web.TCPSite(self._runner, "127.0.0.1", port).start()
         host, port = self._runner.addresses[0][:2]
         function_url = f"http://{host}:{port}/statefun"
         module = example_module(
@@ -149,6 +158,7 @@ class Example:
             await self.runtime.stop()
         if self._runner is not None:
             await self._runner.cleanup()
+        order_function.DEADLINE_MS = self._deadline_ms
 
     def url(self, component: str) -> str:
         assert self.runtime is not None
@@ -167,7 +177,8 @@ class Example:
                     headers={"Content-Type": event.content_type},
                 ) as response:
                     if response.status != 202:
-                        raise RuntimeError(f"ingress refused {event.path}: {response.status} {await response.text()}")
+                        reason = await response.text()
+                        raise RuntimeError(f"ingress refused {event.path}: {response.status} {reason}")
                 sent += 1
                 on_sent()
 
@@ -257,7 +268,6 @@ async def run(config: Config, console: Console | None = None) -> Report:
             print_report(console, report)
             console.print("\n[bold]Running until Ctrl-C[/] (send more events, read topics, inspect state).")
             await _until_signal()
-            return report
         return report
     finally:
         await example.stop()
@@ -265,12 +275,13 @@ async def run(config: Config, console: Console | None = None) -> Report:
 
 async def _drive(example: Example, stream: Stream, listeners: dict[str, str], console: Console) -> Report:
     config = example.config
+    total = expected_outcomes(stream)
     with Progress(
         TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=console, transient=False,
     ) as progress:
         sending = progress.add_task("events → ingress", total=len(stream.events))
-        finishing = progress.add_task("outcomes ← egress", total=expected_outcomes(stream))
+        finishing = progress.add_task("outcomes ← egress", total=total)
 
         def on_record(topic: str) -> None:
             if topic != TOPIC_IGNORED:
@@ -281,11 +292,9 @@ async def _drive(example: Example, stream: Stream, listeners: dict[str, str], co
         started = time.monotonic()
         sent = await example.send(stream.events, on_sent=lambda: progress.advance(sending))
         send_seconds = time.monotonic() - started
-        limit = config.deadline_ms / 1000 + config.timeout_s
-        total = expected_outcomes(stream)
         await reader.wait_for(
-            lambda o: o.count(TOPIC_COMPLETED) + o.count(TOPIC_INCOMPLETE) + o.count(TOPIC_FULFILLMENT) >= total,
-            limit,
+            lambda o: sum(map(o.count, (TOPIC_COMPLETED, TOPIC_INCOMPLETE, TOPIC_FULFILLMENT))) >= total,
+            config.deadline_ms / 1000 + config.timeout_s,
         )
         busy_seconds = (reader.last_result_at or time.monotonic()) - started
         # Late events: re-sent for orders that are done by now; each must be reported, not re-opened.
@@ -331,7 +340,7 @@ async def _until_signal() -> None:
 
 def _print_listeners(console: Console, listeners: dict[str, str], config: Config) -> None:
     console.print(f"[bold]baton example[/]: {config.orders} orders, deadline {config.deadline_ms} ms, "
-                  f"data in {config.data_dir / DB_NAME}")
+                  f"data in {config.data_dir / DB_NAME}", soft_wrap=True)
     for component, url in listeners.items():
         console.print(f"  {component:<40} {url}")
 
@@ -352,9 +361,9 @@ def print_report(console: Console, report: Report) -> None:
     table.add_row("orders", str(s.orders),
                   f"{len(stream.events)} events ({len(stream.events) - binary} JSON, {binary} proto)")
     table.add_row("  completed", str(s.completed), "orders-completed, workflow started")
-    table.add_row("  incomplete, alerted", str(s.alerted),
-                  f"orders-incomplete ({s.alerted - s.alerted_without_header} lines, "
-                  f"{s.alerted_without_header} header missing)")
+    table.add_row("  incomplete, alerted", str(s.alerted), "orders-incomplete")
+    table.add_row("    lines missing", str(s.alerted - s.alerted_without_header), "")
+    table.add_row("    header missing", str(s.alerted_without_header), "")
     table.add_row("fulfillment results", str(sum(s.fulfillment.values())), "orders-fulfillment")
     details = {"fulfilled": f"shipped, {_money(s.revenue_cents)} EUR charged",
                "PaymentDeclined": "card declined, nothing charged"}

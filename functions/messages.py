@@ -14,14 +14,7 @@ from google.protobuf import json_format
 from google.protobuf.message import Message as ProtoMessage
 from statefun import make_json_type, make_protobuf_type
 
-from proto.orders_pb2 import (
-    CompletedOrder,
-    IgnoredOrderEvent,
-    IncompleteOrderAlert,
-    OrderDeadline,
-    OrderHeader,
-    OrderLine,
-)
+from proto.orders_pb2 import OrderDeadline, OrderHeader, OrderLine
 
 ORDER_HEADER = make_protobuf_type(OrderHeader)
 ORDER_LINE = make_protobuf_type(OrderLine)

@@ -44,15 +44,17 @@ from functions.messages import (
     TOPIC_COMPLETED,
     TOPIC_IGNORED,
     TOPIC_INCOMPLETE,
+    from_json,
+    to_dict,
+    to_json,
+)
+from proto.orders_pb2 import (
     CompletedOrder,
     IgnoredOrderEvent,
     IncompleteOrderAlert,
     OrderDeadline,
     OrderHeader,
     OrderLine,
-    from_json,
-    to_dict,
-    to_json,
 )
 
 ORDER_TYPE = "orders/order"

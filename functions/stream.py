@@ -23,14 +23,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from functions.messages import (
-    OrderHeader,
-    OrderLine,
-    binary_typename,
-    json_typename,
-    to_json,
-)
+from functions.messages import binary_typename, json_typename, to_json
 from functions.tasks import DECLINED_CARDS, FRAUD_PREFIX, OUT_OF_STOCK_PREFIX
+from proto.orders_pb2 import OrderHeader, OrderLine
 
 GOOD_CARD = "4242424242424242"
 DECLINED_CARD = next(iter(DECLINED_CARDS))

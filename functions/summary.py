@@ -122,7 +122,7 @@ def reconcile(outcomes: Outcomes, stream: Stream, late_events: int = 0) -> list[
         expected = order.expected
         if expected.alerted:
             if order_id not in outcomes.alerted:
-                problems.append(f"{order_id} ({order.scenario}): expected an incomplete-order alert, got none")
+                problems.append(f"{order_id} ({order.scenario}): expected an alert, got none")
             if order_id in outcomes.completed:
                 problems.append(f"{order_id} ({order.scenario}): completed, but it lacks events")
             if order_id in outcomes.fulfillment:

@@ -12,31 +12,30 @@ import base64
 import json
 import sys
 import time
+from http.client import InvalidURL
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import click
 
+from baton.module.specs import (
+    KAFKA_PRODUCER_RECORD_TYPE,
+    KINESIS_EGRESS_RECORD_TYPE,
+    PLAYGROUND_EGRESS_ID,
+    PLAYGROUND_EGRESS_RECORD_TYPE,
+)
 from baton.runtime.address import Address
 from baton.runtime.admin_client import DEFAULT_ADMIN, AdminClient, AdminError
 from baton.runtime.typed_values import encode_builtin, is_builtin
 
 BUILTIN_NAMESPACE = "io.statefun.types"
 BUILTIN_SHORT = ("string", "int", "long", "bool", "double", "float")
-PLAYGROUND_EGRESS = "io.statefun.playground/egress"
-PLAYGROUND_RECORD = "io.statefun.playground/EgressRecord"
-KAFKA_RECORD = "type.googleapis.com/io.statefun.sdk.egress.KafkaProducerRecord"
-KINESIS_RECORD = "type.googleapis.com/io.statefun.sdk.egress.KinesisEgressRecord"
 
 admin_option = click.option(
     "--admin", "admin_url", default=DEFAULT_ADMIN, show_default=True, envvar="BATON_ADMIN",
     metavar="URL", help="The admin API of the running baton (env BATON_ADMIN).",
 )
-
-
-def _client(admin_url: str, timeout: float = 30.0) -> AdminClient:
-    return AdminClient(admin_url, timeout=timeout)
 
 
 def _address(text: str) -> Address:
@@ -59,6 +58,11 @@ def _call(client: AdminClient, method: str, path: str, body: bytes | None = None
         return client.request(method, path, body, headers, timeout)
     except AdminError as error:
         raise click.ClickException(str(error)) from None
+    except (ValueError, InvalidURL) as error:  # urllib: no scheme, a bad port, control characters
+        raise click.BadParameter(
+            f"{client.base_url!r} is not a URL ({error}); write e.g. {DEFAULT_ADMIN}",
+            param_hint="--admin",
+        ) from None
 
 
 def _fail(status: int, body: bytes, what: str) -> click.ClickException:
@@ -134,7 +138,7 @@ def encode_value(typename: str, raw: bytes) -> bytes:
         raise click.BadParameter(f"{text!r} is not a {kind}: {error}", param_hint="DATA") from None
 
 
-@click.command()
+@click.command(short_help="Send a message to an address.")
 @click.argument("address")
 @click.argument("data", required=False)
 @click.option("--type", "-t", "type_", default="string", show_default=True, metavar="TYPE",
@@ -162,7 +166,7 @@ def send(address: str, data: str | None, type_: str, admin_url: str) -> None:
     typename = resolve_typename(type_)
     body = encode_value(typename, read_data(data))
     status, reply = _call(
-        _client(admin_url), "POST", f"/send/{_path(target)}", body,
+        AdminClient(admin_url), "POST", f"/send/{_path(target)}", body,
         {"Content-Type": f"application/vnd.{typename}"},
     )
     if status != 202:
@@ -189,7 +193,7 @@ def _expires(at: float | None) -> str:
     return f"  (expires in {left:,.0f} s)" if left > 0 else "  (expired)"
 
 
-@click.command()
+@click.command(short_help="Show an address's state, decoded.")
 @click.argument("address")
 @click.option("--json", "as_json", is_flag=True, help="Print the admin API's JSON document as it is.")
 @admin_option
@@ -205,7 +209,7 @@ def state(address: str, as_json: bool, admin_url: str) -> None:
       baton state orders/fulfillment/o-0001 --json | jq .state.execution.json
     """
     target = _address(address)
-    data = _get_json(_client(admin_url), f"/state/{_path(target)}", f"no state for {target}")
+    data = _get_json(AdminClient(admin_url), f"/state/{_path(target)}", f"no state for {target}")
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
@@ -229,9 +233,9 @@ def state(address: str, as_json: bool, admin_url: str) -> None:
 def render_record(record: dict[str, Any]) -> str:
     """One egress record as one line: a playground payload as it is, Kafka/Kinesis decoded."""
     typename = record.get("typename")
-    if typename == PLAYGROUND_RECORD and isinstance(record.get("json"), dict):
+    if typename == PLAYGROUND_EGRESS_RECORD_TYPE and isinstance(record.get("json"), dict):
         return str(record["json"].get("payload"))
-    if typename in (KAFKA_RECORD, KINESIS_RECORD) and record.get("base64"):
+    if typename in (KAFKA_PRODUCER_RECORD_TYPE, KINESIS_EGRESS_RECORD_TYPE) and record.get("base64"):
         return json.dumps(_decode_producer_record(typename, base64.b64decode(record["base64"])))
     return json.dumps(record)
 
@@ -240,7 +244,7 @@ def _decode_producer_record(typename: str, raw: bytes) -> dict[str, Any]:
     from statefun.kafka_egress_pb2 import KafkaProducerRecord
     from statefun.kinesis_egress_pb2 import KinesisEgressRecord
 
-    if typename == KAFKA_RECORD:
+    if typename == KAFKA_PRODUCER_RECORD_TYPE:
         kafka = KafkaProducerRecord.FromString(raw)
         return {"topic": kafka.topic, "key": kafka.key, "value": _text(kafka.value_bytes)}
     kinesis = KinesisEgressRecord.FromString(raw)
@@ -259,9 +263,9 @@ def _text(raw: bytes) -> Any:
         return text
 
 
-@click.command()
+@click.command(short_help="Take records from an egress topic (--follow: keep waiting).")
 @click.argument("topic")
-@click.option("--egress", "egress_id", default=PLAYGROUND_EGRESS, show_default=True,
+@click.option("--egress", "egress_id", default=str(PLAYGROUND_EGRESS_ID), show_default=True,
               metavar="NS/NAME", help="The egress id (a Kafka or Kinesis egress works too).")
 @click.option("--follow", "-f", is_flag=True, help="Keep waiting for records until Ctrl-C.")
 @click.option("--wait", default=1.0, show_default=True, type=click.FloatRange(0, 60),
@@ -284,7 +288,7 @@ def egress(topic: str, egress_id: str, follow: bool, wait: float, limit: int | N
     """
     if egress_id.count("/") != 1:
         raise click.BadParameter(f"{egress_id!r}: write <namespace>/<name>", param_hint="--egress")
-    client = _client(admin_url)
+    client = AdminClient(admin_url)
     path = f"/egress/{egress_id}/{quote(topic, safe='')}"
     per_request = 30.0 if follow else wait
     taken = 0
@@ -317,7 +321,7 @@ def _age(since: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-@click.command()
+@click.command(short_help="List parked addresses and why they are parked.")
 @click.option("--json", "as_json", is_flag=True, help="Print the admin API's JSON as it is.")
 @admin_option
 def parked(as_json: bool, admin_url: str) -> None:
@@ -331,7 +335,7 @@ def parked(as_json: bool, admin_url: str) -> None:
     Example:
       baton parked
     """
-    listing = _get_json(_client(admin_url), "/parked", "cannot list parked addresses")
+    listing = _get_json(AdminClient(admin_url), "/parked", "cannot list parked addresses")
     if as_json:
         click.echo(json.dumps(listing, indent=2))
         return
@@ -344,7 +348,7 @@ def parked(as_json: bool, admin_url: str) -> None:
         click.echo(f"    {entry['reason']}")
 
 
-@click.command()
+@click.command(short_help="Invoke a parked address again.")
 @click.argument("address")
 @admin_option
 def resume(address: str, admin_url: str) -> None:
@@ -355,13 +359,13 @@ def resume(address: str, admin_url: str) -> None:
       baton resume orders/order/o-0042
     """
     target = _address(address)
-    status, body = _call(_client(admin_url), "POST", f"/parked/{_path(target)}/resume")
+    status, body = _call(AdminClient(admin_url), "POST", f"/parked/{_path(target)}/resume")
     if status != 200:
         raise _fail(status, body, f"cannot resume {target}")
     click.echo(f"resumed {target}")
 
 
-@click.command(name="dead-letter")
+@click.command(name="dead-letter", short_help="Dead-letter a parked address's first message, resume it.")
 @click.argument("address")
 @admin_option
 def dead_letter(address: str, admin_url: str) -> None:
@@ -373,7 +377,7 @@ def dead_letter(address: str, admin_url: str) -> None:
       baton dead-letters                         # what was moved, and why
     """
     target = _address(address)
-    status, body = _call(_client(admin_url), "POST", f"/parked/{_path(target)}/dead-letter")
+    status, body = _call(AdminClient(admin_url), "POST", f"/parked/{_path(target)}/dead-letter")
     if status != 200:
         raise _fail(status, body, f"cannot dead-letter at {target}")
     moved = json.loads(body)["dead_lettered"]
@@ -381,7 +385,7 @@ def dead_letter(address: str, admin_url: str) -> None:
     click.echo(f"dead-lettered a {argument.get('typename')} message to {target} and resumed it")
 
 
-@click.command(name="dead-letters")
+@click.command(name="dead-letters", short_help="List dead-lettered messages and why.")
 @admin_option
 def dead_letters(admin_url: str) -> None:
     """List the dead-lettered messages, with the reason each was moved (as JSON lines).
@@ -390,7 +394,7 @@ def dead_letters(admin_url: str) -> None:
     Example:
       baton dead-letters | jq -r .reason
     """
-    for letter in _get_json(_client(admin_url), "/dead-letters", "cannot list dead letters"):
+    for letter in _get_json(AdminClient(admin_url), "/dead-letters", "cannot list dead letters"):
         click.echo(json.dumps(letter))
 
 

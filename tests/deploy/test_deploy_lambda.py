@@ -16,6 +16,8 @@ import boto3
 import pytest
 from ruamel.yaml import YAML
 
+from baton.module import load_module
+from baton.module.specs import HttpEndpointSpec, LambdaEndpointSpec, LambdaUrlTransportSpec
 from tests.deploy.conftest import ACCOUNT, FUNCTION, REGION, Aws, deploy
 
 ROLE = f"{FUNCTION}-baton"
@@ -100,7 +102,7 @@ def test_uploaded_zip_holds_linux_wheels_and_an_importable_handler(aws: Aws, pro
     assert {"statefun/__init__.py", "demo_app/handler.py", "demo_app/__init__.py",
             "baton/serve/lambda_handler.py", "google/protobuf/__init__.py"} <= set(names)
     assert re.search(r"^Tag: cp\d+-abi3-manylinux\w*_x86_64$", wheel_tag(archive, "protobuf"),
-                     re.M)
+                     re.MULTILINE)
     [native] = [n for n in names if re.fullmatch(r"google/_upb/_message\..*\.so", n)]
     assert elf_machine(archive.read(native)) == ELF_X86_64
     [protobuf] = [n for n in names if re.fullmatch(r"protobuf-[\d.]+\.dist-info/METADATA", n)]
@@ -145,7 +147,7 @@ print(json.dumps({
 """
     run = subprocess.run([sys.executable, "-S", "-c", script], capture_output=True, text=True,
                          env={"PYTHONPATH": str(extracted), "PATH": "/usr/bin:/bin"},
-                         cwd=tmp_path, timeout=120)
+                         cwd=tmp_path, timeout=120, check=False)
     assert run.returncode == 0, run.stderr
     answer = json.loads(run.stdout)
     assert answer["status"] == 200
@@ -161,7 +163,7 @@ def test_arm64_deploy_ships_aarch64_wheels(aws: Aws, project: Path):
     assert config["Architectures"] == ["arm64"]
     archive = zipfile.ZipFile(io.BytesIO(aws.uploaded_zip()))
     assert re.search(r"^Tag: cp\d+-abi3-manylinux\w*_aarch64$", wheel_tag(archive, "protobuf"),
-                     re.M)
+                     re.MULTILINE)
     natives = [n for n in archive.namelist() if n.endswith(".so")]
     assert natives and {elf_machine(archive.read(n)) for n in natives} == {ELF_AARCH64}
 
@@ -182,7 +184,7 @@ def test_redeploy_of_unchanged_code_changes_nothing(aws: Aws, project: Path):
     assert after["LastModified"] == before["LastModified"]
     assert "unchanged:" in again.stderr
     for resource in ("role", "code", "configuration", "version", "alias", "url", "permission"):
-        assert re.search(rf"^\s+{resource}\s.*\bunchanged\b", again.stderr, re.M), resource
+        assert re.search(rf"^\s+{resource}\s.*\bunchanged\b", again.stderr, re.MULTILINE), resource
     assert not re.search(r"\b(created|updated)\b", again.stderr)
     # the same endpoint document again
     assert yaml_doc(again.stdout) == yaml_doc(deploy().stdout)
@@ -196,7 +198,7 @@ def test_changed_code_publishes_a_new_version_and_moves_the_alias(aws: Aws, proj
     handler.write_text(handler.read_text() + "\n\nVERSION = 2\n")
     result = deploy()
     assert result.exit_code == 0, result.output
-    assert re.search(r"^\s+code\s.*\bupdated\b", result.stderr, re.M)
+    assert re.search(r"^\s+code\s.*\bupdated\b", result.stderr, re.MULTILINE)
     second = aws.lam.get_function(FunctionName=FUNCTION)["Configuration"]["CodeSha256"]
     assert second != first
     assert aws.versions() == ["$LATEST", "1", "2"]
@@ -207,8 +209,8 @@ def test_changed_code_publishes_a_new_version_and_moves_the_alias(aws: Aws, proj
     # a changed setting (a flag over pyproject.toml's memory = 256) is a new version too
     result = deploy("--memory", "1024")
     assert result.exit_code == 0, result.output
-    assert re.search(r"^\s+configuration\s.*\bupdated\b", result.stderr, re.M)
-    assert re.search(r"^\s+code\s.*\bunchanged\b", result.stderr, re.M)
+    assert re.search(r"^\s+configuration\s.*\bupdated\b", result.stderr, re.MULTILINE)
+    assert re.search(r"^\s+code\s.*\bunchanged\b", result.stderr, re.MULTILINE)
     assert aws.lam.get_function(FunctionName=FUNCTION)["Configuration"]["MemorySize"] == 1024
     assert aws.versions() == ["$LATEST", "1", "2", "3"]
     assert aws.lam.get_alias(FunctionName=FUNCTION, Name="live")["FunctionVersion"] == "3"
@@ -223,7 +225,8 @@ def test_dry_run_changes_nothing(aws: Aws, project: Path):
     assert aws.function_names() == []
     assert aws.iam.list_roles()["Roles"] == []
     for resource in ("role", "code", "configuration", "version", "alias", "url", "permission"):
-        assert re.search(rf"^\s+{resource}\s.*\bwould create\b", result.stderr, re.M), resource
+        assert re.search(rf"^\s+{resource}\s.*\bwould create\b", result.stderr,
+                         re.MULTILINE), resource
     assert "nothing was changed" in result.stderr
 
     assert deploy().exit_code == 0
@@ -232,10 +235,10 @@ def test_dry_run_changes_nothing(aws: Aws, project: Path):
     sha = aws.lam.get_function(FunctionName=FUNCTION)["Configuration"]["CodeSha256"]
     planned = deploy("--dry-run", "--memory", "2048")
     assert planned.exit_code == 0, planned.output
-    assert re.search(r"^\s+code\s.*\bwould update\b", planned.stderr, re.M)
+    assert re.search(r"^\s+code\s.*\bwould update\b", planned.stderr, re.MULTILINE)
     assert re.search(r"^\s+configuration\s.*\bwould update\b.*MemorySize 256 → 2048",
-                     planned.stderr, re.M)
-    assert re.search(r"^\s+role\s.*\bunchanged\b", planned.stderr, re.M)
+                     planned.stderr, re.MULTILINE)
+    assert re.search(r"^\s+role\s.*\bunchanged\b", planned.stderr, re.MULTILINE)
     config = aws.lam.get_function(FunctionName=FUNCTION)["Configuration"]
     assert (config["CodeSha256"], config["MemorySize"]) == (sha, 256)
     assert aws.versions() == ["$LATEST", "1"]
@@ -287,6 +290,12 @@ def test_write_module_replaces_the_endpoint_and_keeps_the_rest(aws: Aws, project
         "transport": {"type": "baton.transports.v1/lambda-url", "region": REGION}}
     assert len(docs) == 2
     assert re.search(r"module: replaced the endpoint for demo/\* in module.yaml", result.stderr)
+    # baton's own loader reads what was written
+    [endpoint] = load_module(module).endpoints
+    assert isinstance(endpoint, HttpEndpointSpec)
+    assert endpoint.url_path_template == url
+    assert isinstance(endpoint.transport, LambdaUrlTransportSpec)
+    assert endpoint.transport.region == REGION
 
     # a module without an endpoint for these functions gets one appended
     other = project / "other.yaml"
@@ -297,6 +306,11 @@ def test_write_module_replaces_the_endpoint_and_keeps_the_rest(aws: Aws, project
     assert [d["kind"] for d in docs] == ["io.statefun.endpoints.v2/http",
                                          "io.statefun.playground.v1/egress",
                                          "baton.endpoints.v1/lambda"]
+    direct = load_module(other).endpoints[1]
+    assert isinstance(direct, LambdaEndpointSpec)
+    assert (direct.function_name, direct.qualifier, direct.region) == (
+        aws.lam.get_function(FunctionName=FUNCTION)["Configuration"]["FunctionArn"], "live",
+        REGION)
 
 
 def test_auth_none_warns_and_grants_public_access_only_when_asked(aws: Aws, project: Path):
@@ -317,7 +331,7 @@ def test_auth_none_warns_and_grants_public_access_only_when_asked(aws: Aws, proj
     back = deploy()  # AWS_IAM again: URL auth and permissions follow
     assert back.exit_code == 0, back.output
     assert "warning" not in back.stderr
-    assert re.search(r"^\s+url\s.*\bupdated\b.*NONE → AWS_IAM", back.stderr, re.M)
+    assert re.search(r"^\s+url\s.*\bupdated\b.*NONE → AWS_IAM", back.stderr, re.MULTILINE)
     url = aws.lam.get_function_url_config(FunctionName=FUNCTION, Qualifier="live")
     assert url["AuthType"] == "AWS_IAM"
     granted = statements(aws)

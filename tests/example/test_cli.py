@@ -8,12 +8,12 @@ import socket
 
 import pytest
 from click.testing import CliRunner, Result
-from statefun import IntType, StatefulFunctions, ValueSpec, make_json_type
+from statefun import IntType, StatefulFunctions, ValueSpec, kafka_egress_message, make_json_type
 
 from baton.cli import cli
-from functions.messages import TOPIC_COMPLETED, TOPIC_INCOMPLETE, OrderLine
+from functions.messages import TOPIC_COMPLETED, TOPIC_INCOMPLETE
+from proto.orders_pb2 import OrderLine
 from tests.conftest import eventually, playground_module
-from tests.example.conftest import take_records
 
 
 async def baton(*args: str, input: bytes | str | None = None, env: dict | None = None) -> Result:
@@ -43,6 +43,12 @@ def probe_functions() -> StatefulFunctions:
             value = message.raw_value().decode()
         context.storage.last = {"typename": message.value_typename(), "value": value}
 
+    @functions.bind("cli/kafka")
+    async def to_kafka(context, message):
+        context.send_egress(kafka_egress_message(
+            typename="cli/kafka-out", topic="receipts", key=context.address.id, value=message.as_string()
+        ))
+
     @functions.bind("cli/fragile", specs=[ValueSpec("seen", IntType)])
     async def fragile(context, message):
         if failing["on"]:
@@ -55,7 +61,17 @@ def probe_functions() -> StatefulFunctions:
 @pytest.fixture
 async def probe_app(function_server, start_app):
     failing["on"] = True
-    return await start_app(playground_module(await function_server(probe_functions()), namespace="cli"))
+    kafka = """
+---
+kind: io.statefun.kafka.v1/egress
+spec:
+  id: cli/kafka-out
+  address: kafka:9092
+  deliverySemantic:
+    type: at-least-once
+"""
+    url = await function_server(probe_functions())
+    return await start_app(playground_module(url, namespace="cli", extra=kafka))
 
 
 # --- send + state + egress on the example ---------------------------------------------------
@@ -108,7 +124,9 @@ async def test_send_state_and_egress_drive_an_order(orders_app, tmp_path):
 async def test_egress_follow_waits_for_records_that_come_later(orders_app):
     admin = orders_app.admin
     # Without --follow the reader would give up after 1 s without a record; the alert takes 1.5 s.
-    follow = asyncio.ensure_future(baton("egress", TOPIC_INCOMPLETE, "--follow", "--max", "1", "--admin", admin))
+    follow = asyncio.ensure_future(
+        baton("egress", TOPIC_INCOMPLETE, "--follow", "--max", "1", "--admin", admin)
+    )
     # Not through the CLI: CliRunner swaps sys.stdout, so two cannot run at once.
     body = b'{"line_no": 1, "sku": "MUG-04", "quantity": 1}'
     assert await orders_app.send("orders/order/o-late", body, "application/vnd.orders/OrderLine") == 202
@@ -136,12 +154,22 @@ async def test_send_encodes_built_in_types(probe_app, tmp_path):
             return "last" in await probe_app.state(f"cli/probe/p{n}")
 
         await eventually(seen)
-        assert (await probe_app.state(f"cli/probe/p{n}"))["last"]["json"] == {"typename": typename, "value": value}
+        last = (await probe_app.state(f"cli/probe/p{n}"))["last"]["json"]
+        assert last == {"typename": typename, "value": value}
 
     result = await baton("send", "cli/probe/stdin", "--type", "int", "-", "--admin", admin, input="7\n")
     assert result.exit_code == 0, result.output
     await eventually(lambda: _has(probe_app, "cli/probe/stdin"))
     assert (await probe_app.state("cli/probe/stdin"))["last"]["json"]["value"] == 7
+
+
+async def test_egress_decodes_kafka_records(probe_app):
+    admin = probe_app.admin
+    assert (await baton("send", "cli/kafka/k1", '{"n": 1}', "--admin", admin)).exit_code == 0
+    taken = await baton("egress", "receipts", "--egress", "cli/kafka-out", "--wait", "10", "--max", "1",
+                        "--admin", admin)
+    assert taken.exit_code == 0, taken.output
+    assert json.loads(taken.stdout) == {"topic": "receipts", "key": "k1", "value": {"n": 1}}
 
 
 async def _has(app, address: str) -> bool:
@@ -161,6 +189,9 @@ async def test_errors_say_what_to_do(probe_app):
     assert bad_type.exit_code == 2 and "is not a typename" in bad_type.output
     no_egress = await baton("egress", "t", "--egress", "nope/egress", "--admin", admin)
     assert no_egress.exit_code == 1 and "no egress 'nope/egress' is declared" in no_egress.output
+
+    bad_url = await baton("parked", "--admin", "http://127.0.0.1:notaport")
+    assert bad_url.exit_code == 2 and "'http://127.0.0.1:notaport' is not a URL" in bad_url.output
 
     with socket.socket() as s:  # a port nothing listens on
         s.bind(("127.0.0.1", 0))

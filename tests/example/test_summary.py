@@ -13,7 +13,8 @@ from functions.summary import Outcomes, fulfillment_outcome, reconcile, summariz
 
 CAUSES = {
     "PaymentDeclined": "card ending 0002 declined: insufficient funds; nothing charged",
-    "OrderCompensated: OutOfStock": "OutOfStock: not in stock: OOS-MUG-04 x1; payment refunded, stock released",
+    "OrderCompensated: OutOfStock":
+        "OutOfStock: not in stock: OOS-MUG-04 x1; payment refunded, stock released",
     "OrderCompensated: FraudSuspected": "FraudSuspected: customer fraud-1 is on the fraud watch list; ...",
 }
 
@@ -97,7 +98,8 @@ def test_reconciling_reports_every_difference():
 
 def test_fulfillment_outcomes_name_the_reason():
     assert fulfillment_outcome({"status": "SUCCEEDED"}) == "fulfilled"
-    assert fulfillment_outcome({"status": "FAILED", "error": "PaymentDeclined", "cause": "x: y"}) == "PaymentDeclined"
+    declined = {"status": "FAILED", "error": "PaymentDeclined", "cause": "x: y"}
+    assert fulfillment_outcome(declined) == "PaymentDeclined"
     assert fulfillment_outcome(
         {"status": "FAILED", "error": "OrderCompensated", "cause": CAUSES["OrderCompensated: OutOfStock"]}
     ) == "OrderCompensated: OutOfStock"

@@ -491,3 +491,18 @@ spec:
     assert (parsed.key, parsed.value_bytes) == ("k1", b"v1")
     async with app.session.get(f"{app.admin}/egress/example/kafka/orders") as r:
         assert r.status == 404  # taken: it left the outbox
+
+
+async def test_an_egress_reader_that_goes_away_takes_nothing(function_server, start_app):
+    from baton.runtime.messages import EgressRecord
+
+    app = await start_app(playground_module(await function_server(greeter_functions())))
+    waiting = asyncio.ensure_future(app.session.get(f"{app.egress}/greetings", params={"wait": "5"}))
+    await eventually(lambda: len(app.runtime.egress._arrivals) > 0)  # the reader is waiting
+    waiting.cancel()  # ... and goes away (Ctrl-C, a client timeout)
+    await asyncio.gather(waiting, return_exceptions=True)
+    app.runtime.egress.publish(EgressRecord(
+        "io.statefun.playground/egress", "io.statefun.playground/EgressRecord",
+        b'{"topic": "greetings", "payload": "hello"}', "greetings",
+    ))
+    assert await app.take("greetings") == "hello"  # not lost to the departed reader

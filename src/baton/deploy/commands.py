@@ -72,7 +72,7 @@ def _flags(options: dict[str, Any]) -> dict[str, Any]:
 @click.option("--timeout", type=int, help="Timeout in seconds, 1..900 (default 60).")
 @click.option("--role", help="Execution role name or ARN (default: baton creates <name>-baton).")
 @click.option("--alias", help="Alias the URL and the endpoint point at (default live).")
-@click.option("--auth", type=click.Choice(AUTH_TYPES, case_sensitive=False),
+@click.option("--auth", type=click.Choice(AUTH_TYPES),
               help="Function URL auth type (default AWS_IAM; NONE makes the URL public).")
 @click.option("--invoke", type=click.Choice(INVOKE_MODES),
               help="Endpoint document: 'url' (v2 http to the Function URL, default) or "
@@ -134,9 +134,13 @@ def deploy_lambda(project: Path | None, write_module: Path | None, keep_zip: Pat
 
             def show(change) -> None:
                 style = _ACTION_STYLE[change.action]
-                detail = f"  {escape(change.detail)}" if change.detail else ""
+                label = labels[change.action]
+                if change.detail:
+                    label = f"{label:<12}[/]  {escape(change.detail)}"
+                else:
+                    label += "[/]"
                 console.print(f"  {change.resource:<13} {escape(change.name):<28} "
-                              f"[{style}]{labels[change.action]:<12}[/]{detail}")
+                              f"[{style}]{label}")
 
             with console.status("talking to AWS Lambda…"):
                 result = LambdaDeployer(aws, settings, package, report=show,

@@ -300,7 +300,7 @@ def _validate(
     names = [s.stem if s.is_file() else s.name for s in sources]
     duplicates = {n for n in names if names.count(n) > 1}
     if duplicates:
-        raise fail("sources", f"two sources would both be `{sorted(duplicates)[0]}` in the zip")
+        raise fail("sources", f"two sources would both be `{min(duplicates)}` in the zip")
 
     overrides = tuple(values.get("overrides") or _project_overrides(data))
     if not any(_requirement_name(o) == "protobuf" for o in overrides):

@@ -42,14 +42,15 @@ TRUST_POLICY = {
 }
 REQUIRED_PERMISSIONS = (
     "sts:GetCallerIdentity",
-    "iam:GetRole, iam:CreateRole, iam:TagRole, iam:UpdateAssumeRolePolicy, iam:GetRolePolicy, "
-    "iam:PutRolePolicy, iam:PassRole",
-    "lambda:GetFunction, lambda:CreateFunction, lambda:UpdateFunctionCode, "
-    "lambda:UpdateFunctionConfiguration, lambda:PublishVersion, lambda:ListVersionsByFunction, "
-    "lambda:GetAlias, lambda:CreateAlias, lambda:UpdateAlias, lambda:GetFunctionUrlConfig, "
-    "lambda:CreateFunctionUrlConfig, lambda:UpdateFunctionUrlConfig, lambda:GetPolicy, "
-    "lambda:AddPermission, lambda:RemovePermission",
-    "s3:PutObject, s3:GetObject (only with s3-bucket)",
+    ("iam:GetRole, iam:CreateRole, iam:TagRole, iam:UpdateAssumeRolePolicy, "
+     "iam:GetRolePolicy, iam:PutRolePolicy, iam:PassRole"),
+    ("lambda:GetFunction, lambda:CreateFunction, lambda:UpdateFunctionCode, "
+     "lambda:UpdateFunctionConfiguration, lambda:PublishVersion, "
+     "lambda:ListVersionsByFunction, lambda:GetFunctionConfiguration, lambda:GetAlias, "
+     "lambda:CreateAlias, lambda:UpdateAlias, lambda:GetFunctionUrlConfig, "
+     "lambda:CreateFunctionUrlConfig, lambda:UpdateFunctionUrlConfig, lambda:GetPolicy, "
+     "lambda:AddPermission, lambda:RemovePermission"),
+    "s3:PutObject (only with s3-bucket)",
 )
 _ACCESS_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation",
                   "UnauthorizedException"}

@@ -160,7 +160,7 @@ def install_dependencies(
     ]
     try:
         result = subprocess.run(command, cwd=settings.project_dir, capture_output=True,
-                                text=True, timeout=900)
+                                text=True, timeout=900, check=False)
     except subprocess.TimeoutExpired:
         raise DeployError("downloading the dependencies took over 15 minutes") from None
     if result.returncode != 0:
@@ -203,7 +203,7 @@ owners = metadata.packages_distributions()
 print(json.dumps(sorted({d for top in tops for d in owners.get(top, [])})))
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=120)
+                            timeout=120, check=False)
     if result.returncode != 0:
         raise DeployError(f"cannot import baton.serve here:\n{result.stderr.strip()}")
     from importlib import metadata
@@ -330,7 +330,7 @@ def check_handler(settings: LambdaSettings, stage: Path, files: dict[str, Path])
     )
     result = subprocess.run(
         [interpreter, "-I", "-S", "-B", "-c", code, str(stage), module, attr],
-        capture_output=True, text=True, timeout=120, cwd=stage,
+        capture_output=True, text=True, timeout=120, cwd=stage, check=False,
     )
     if result.returncode != 0:
         last = (result.stderr.strip().splitlines() or ["(no output)"])[-1]
@@ -379,7 +379,7 @@ def _runnable_interpreter(settings: LambdaSettings) -> str | None:
     try:
         result = subprocess.run(
             [*find_uv(), "python", "find", "--no-python-downloads", settings.python],
-            capture_output=True, text=True, timeout=60,
+            capture_output=True, text=True, timeout=60, check=False,
         )
     except (DeployError, subprocess.TimeoutExpired):
         return None

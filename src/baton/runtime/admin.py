@@ -12,7 +12,12 @@ from aiohttp import web
 
 from baton.runtime.address import Address
 from baton.runtime.messages import Message
-from baton.runtime.playground import MAX_BODY, BadRequest, message_from_request
+from baton.runtime.playground import (
+    MAX_BODY,
+    BadRequest,
+    client_connected,
+    message_from_request,
+)
 from baton.runtime.typed_values import describe
 
 if TYPE_CHECKING:
@@ -152,7 +157,9 @@ def admin_app(runtime: Runtime) -> web.Application:
             wait = min(float(request.query.get("wait", "0")), 60.0)
         except ValueError:
             return web.Response(status=400, text="wait must be a number of seconds")
-        record = await runtime.egress.take_waiting(egress_id, topic, wait)
+        record = await runtime.egress.take_waiting(
+            egress_id, topic, wait, still_wanted=lambda: client_connected(request)
+        )
         if record is None:
             return web.Response(status=404)
         return web.json_response(

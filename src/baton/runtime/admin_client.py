@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -34,7 +35,7 @@ class AdminClient:
                 return response.status, response.read()
         except urllib.error.HTTPError as error:
             return error.code, error.read()
-        except (urllib.error.URLError, OSError) as error:
+        except (urllib.error.URLError, http.client.InvalidURL, ValueError, OSError) as error:
             raise AdminError(
                 f"cannot reach the baton admin API at {self.base_url} ({error}); is `baton run` "
                 "running? Pass --admin URL if it listens elsewhere"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 
 from google.protobuf.message import DecodeError
 from statefun.kafka_egress_pb2 import KafkaProducerRecord
@@ -76,11 +77,19 @@ class EgressRouter:
     def take(self, egress: str, topic: str) -> EgressRecord | None:
         return self._store.take(egress, topic)
 
-    async def take_waiting(self, egress: str, topic: str, timeout: float) -> EgressRecord | None:
-        """Take a record, waiting up to `timeout` seconds for one to arrive."""
+    async def take_waiting(
+        self, egress: str, topic: str, timeout: float, still_wanted: Callable[[], bool] = lambda: True
+    ) -> EgressRecord | None:
+        """Take a record, waiting up to `timeout` seconds for one to arrive.
+
+        `still_wanted()` is asked before taking: a reader that went away must not take a
+        record nobody will receive.
+        """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
+            if not still_wanted():
+                return None
             record = self._store.take(egress, topic)
             remaining = deadline - loop.time()
             if record is not None or remaining <= 0:

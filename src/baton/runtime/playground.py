@@ -58,6 +58,12 @@ async def message_from_request(
     return Message(address, None, typename, await request.read())
 
 
+def client_connected(request: web.Request) -> bool:
+    """Whether the client of a request is still there to receive the answer."""
+    transport = request.transport
+    return transport is not None and not transport.is_closing()
+
+
 def ingress_app(dispatcher: Dispatcher) -> web.Application:
     """`ANY /<namespace>/<type>/<id>` with the body as the message value."""
 
@@ -102,7 +108,9 @@ def egress_app(spec: PlaygroundEgressSpec, egress: EgressRouter) -> web.Applicat
             wait = float(request.query.get("wait", "0"))
         except ValueError:
             return web.Response(status=400, text="wait must be a number of seconds")
-        record = await egress.take_waiting(egress_id, topic, min(wait, 60.0))
+        record = await egress.take_waiting(
+            egress_id, topic, min(wait, 60.0), still_wanted=lambda: client_connected(request)
+        )
         if record is None:
             return web.Response(status=404)
         return web.Response(body=playground_payload(record), content_type="text/plain")

@@ -109,7 +109,10 @@ class Runtime:
         return self.listeners
 
     async def _serve(self, component: str, app: web.Application, port: int) -> str:
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        # Cancel a handler whose client went away (e.g. a long-polling egress reader).
+        runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, handler_cancellation=True
+        )
         await runner.setup()
         site = web.TCPSite(runner, self.host, port, reuse_address=True)
         await site.start()

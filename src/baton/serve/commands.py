@@ -27,7 +27,7 @@ def serve(target: str, host: str, port: int, path: str) -> None:
 
     \b
     Example:
-      baton serve functions.greeter:functions --port 8000
+      baton serve functions.app:functions --port 8000
     """
     from baton.serve.targets import TargetError, function_types, load_functions
 
