@@ -94,3 +94,26 @@ async def test_an_execution_started_by_a_function_replies_to_it(saga_app):
     assert (reply["execution"], reply["status"]) == ("o7", "SUCCEEDED")
     assert reply["output"]["shipment"]["tracking"] == "TRK-o7"
     assert json.loads(await saga_app.take("results"))["execution"] == "o7"  # and the egress too
+
+
+async def test_workflows_list_and_describe_from_the_cli(saga_app):
+    import asyncio
+
+    from click.testing import CliRunner
+
+    from baton.cli import cli
+
+    await _run(saga_app, {"id": "o8", "amount": 2, "pause": 0, "stock": "none"})
+
+    def invoke(*args: str):
+        return CliRunner().invoke(cli, [*args, "--admin", saga_app.admin])
+
+    listed = await asyncio.to_thread(invoke, "workflows", "list")
+    assert listed.exit_code == 0, listed.output
+    assert "saga/order" in listed.output and "o8" in listed.output and "FAILED" in listed.output
+    described = await asyncio.to_thread(invoke, "workflows", "describe", "saga/order/o8")
+    assert described.exit_code == 0, described.output
+    execution = json.loads(described.output)["execution"]
+    assert (execution["status"], execution["error"]) == ("FAILED", "OrderCompensated")
+    missing = await asyncio.to_thread(invoke, "workflows", "describe", "saga/order/nope")
+    assert missing.exit_code == 1 and "no workflow execution at saga/order/nope" in missing.output

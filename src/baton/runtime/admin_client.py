@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import http.client
-import json
 import urllib.error
 import urllib.request
-from typing import Any
 
 DEFAULT_ADMIN = "http://127.0.0.1:8081"
 
@@ -26,7 +24,10 @@ class AdminClient:
         self, method: str, path: str, body: bytes | None = None,
         headers: dict[str, str] | None = None, timeout: float | None = None,
     ) -> tuple[int, bytes]:
-        """Send a request; (status, body). 4xx/5xx come back as statuses, not exceptions."""
+        """Send a request; (status, body). 4xx/5xx come back as statuses, not exceptions.
+
+        Raises AdminError when the runtime cannot be reached, ValueError for a malformed URL.
+        """
         request = urllib.request.Request(
             f"{self.base_url}{path}", data=body, method=method, headers=headers or {}
         )
@@ -35,15 +36,10 @@ class AdminClient:
                 return response.status, response.read()
         except urllib.error.HTTPError as error:
             return error.code, error.read()
-        except (urllib.error.URLError, http.client.InvalidURL, ValueError, OSError) as error:
+        except (http.client.InvalidURL, ValueError) as error:  # no scheme, a bad port, ...
+            raise ValueError(f"{self.base_url!r} is not a URL ({error})") from None
+        except (urllib.error.URLError, OSError) as error:
             raise AdminError(
                 f"cannot reach the baton admin API at {self.base_url} ({error}); is `baton run` "
                 "running? Pass --admin URL if it listens elsewhere"
             ) from None
-
-    def get_json(self, path: str) -> Any:
-        """GET a JSON document; raise AdminError with the server's reason on failure."""
-        status, body = self.request("GET", path)
-        if status != 200:
-            raise AdminError(f"{path}: HTTP {status}: {body.decode('utf-8', 'replace').strip()}")
-        return json.loads(body)

@@ -12,6 +12,8 @@ from typing import Any
 import click
 from ruamel.yaml import YAML
 
+from baton.admin_commands import admin_option, get_json
+from baton.runtime.admin_client import AdminClient
 from baton.module import ModuleError, load_module
 from baton.module.specs import ExtensionDocument, ModuleSpec, SourceLocation, TypeName
 
@@ -163,12 +165,6 @@ async def run_execution(
             await asyncio.sleep(0.02)
 
 
-admin_option = click.option(
-    "--admin", "admin_url", default="http://127.0.0.1:8081", show_default=True,
-    envvar="BATON_ADMIN", help="The admin API of the running baton.",
-)
-
-
 @workflows_group.command(name="list")
 @admin_option
 def list_executions(admin_url: str) -> None:
@@ -178,12 +174,7 @@ def list_executions(admin_url: str) -> None:
     Example:
       baton workflows list --admin http://127.0.0.1:8081
     """
-    from baton.runtime.admin_client import AdminClient, AdminError
-
-    try:
-        listing = AdminClient(admin_url).get_json("/workflows")
-    except AdminError as error:
-        raise click.ClickException(str(error)) from None
+    listing = get_json(AdminClient(admin_url), "/workflows", "workflows")
     for workflow in listing:
         click.echo(f"{workflow['workflow']}  ({len(workflow['executions'])} executions)")
         for execution in workflow["executions"]:
@@ -202,10 +193,5 @@ def describe(execution: str, admin_url: str) -> None:
     Example:
       baton workflows describe orders/fulfillment/order-42
     """
-    from baton.runtime.admin_client import AdminClient, AdminError
-
-    try:
-        data = AdminClient(admin_url).get_json(f"/workflows/{execution}")
-    except AdminError as error:
-        raise click.ClickException(str(error)) from None
+    data = get_json(AdminClient(admin_url), f"/workflows/{execution}", execution)
     click.echo(json.dumps(data, indent=2))
