@@ -116,15 +116,21 @@ async def eventually(
         await asyncio.sleep(0.01)
 
 
-def playground_module(function_url: str, namespace: str = "example", extra: str = "") -> str:
+def playground_module(
+    function_url: str,
+    namespace: str = "example",
+    extra: str = "",
+    *,
+    topics: tuple[str, ...] = ("greetings", "out", "events"),
+    endpoint: str = "transport:\n    call: 2s",
+) -> str:
     """A module.yaml with one v2 endpoint for `namespace/*` and playground ingress/egress."""
     return f"""
 kind: io.statefun.endpoints.v2/http
 spec:
   functions: {namespace}/*
   urlPathTemplate: {function_url}
-  transport:
-    call: 2s
+  {endpoint}
 ---
 kind: io.statefun.playground.v1/ingress
 spec:
@@ -133,6 +139,6 @@ spec:
 kind: io.statefun.playground.v1/egress
 spec:
   port: 0
-  topics: [greetings, out, events]
+  topics: [{", ".join(topics)}]
 {extra}
 """

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import playground_module
+
 # Only conftest *fixtures* are used (start_app); nothing is imported from tests.conftest, so this
 # module collects whether or not `tests` is importable as a package.
 JS_DIR = Path(__file__).resolve().parent.parent / "js"
@@ -65,24 +67,8 @@ async def js_functions() -> AsyncIterator[str]:
 
 
 def module_yaml(function_url: str) -> str:
-    """The playground greeter's module.yaml, with the endpoint at node and free ports."""
-    return f"""
-kind: io.statefun.endpoints.v2/http
-spec:
-  functions: example/*
-  urlPathTemplate: {function_url}
-  transport:
-    call: 2s
----
-kind: io.statefun.playground.v1/ingress
-spec:
-  port: 0
----
-kind: io.statefun.playground.v1/egress
-spec:
-  port: 0
-  topics: [greetings, out]
-"""
+    """The official JS greeter's module.yaml (no `transport`: the async default) with free ports."""
+    return playground_module(function_url, topics=("greetings", "out"), endpoint="")
 
 
 async def take_json(app, topic: str) -> dict:

@@ -35,6 +35,7 @@ from tests.smoke.driver import (
     take,
     verify,
 )
+from tests.conftest import playground_module
 from tests.smoke.interpreter import smoke_functions
 
 SEED = 20240917
@@ -45,22 +46,10 @@ IN_FLIGHT = 64
 
 def smoke_module(function_url: str) -> str:
     """The smoke e2e's module.yaml (remote interpreter, big batches) plus the playground I/O."""
-    return f"""
-kind: io.statefun.endpoints.v2/http
-spec:
-  functions: statefun.smoke.e2e/*
-  urlPathTemplate: {function_url}
-  maxNumBatchRequests: 10000
----
-kind: io.statefun.playground.v1/ingress
-spec:
-  port: 0
----
-kind: io.statefun.playground.v1/egress
-spec:
-  port: 0
-  topics: [{EVENTS_TOPIC}, {VERIFICATION_TOPIC}]
-"""
+    return playground_module(
+        function_url, "statefun.smoke.e2e", topics=(EVENTS_TOPIC, VERIFICATION_TOPIC),
+        endpoint="maxNumBatchRequests: 10000",
+    )
 
 
 async def wait_quiescent(app, timeout: float) -> None:
