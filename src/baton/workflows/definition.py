@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from baton.workflows import resources
 from baton.workflows.asl import choice as asl_choice
 from baton.workflows.asl import intrinsics as asl_intrinsics
 from baton.workflows.asl import paths as asl_paths
@@ -630,12 +631,12 @@ class _Parser:
 
     def state_task(self, data: Mapping[str, Any], path: JsonPath, common: dict) -> State:
         resource = self.string(data, "Resource", path, required=True, what=" in a Task state")
-        if resource is not None and not _is_supported_resource(resource):
+        if resource is not None and not resources.is_supported(resource):
             self.error((*path, "Resource"),
                        f"`Resource` {resource!r} is not a StateFun function type "
                        f"`<namespace>/<name>` nor a Lambda function "
-                       f"(`arn:aws:lambda:<region>:<account>:function:<name>` or "
-                       f"`arn:aws:states:::lambda:invoke`); other service integrations and "
+                       f"(`arn:aws:lambda:<region>:<account>:function:<name>`, a function name, "
+                       f"or `arn:aws:states:::lambda:invoke`); other service integrations and "
                        f"activities are not supported")
         timeout = self.integer(data, "TimeoutSeconds", path, minimum=1, maximum=MAX_TIMEOUT_SECONDS)
         timeout_path = self.path_field(data, "TimeoutSecondsPath", path, nullable=False)
@@ -884,19 +885,6 @@ class _Parser:
                 comment=self.comment(entry, where),
             ))
         return tuple(catchers)
-
-
-_LAMBDA_FUNCTION = re.compile(r"arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+"
-                              r"(:[A-Za-z0-9_$-]+)?")
-_LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
-
-
-def _is_supported_resource(resource: str) -> bool:
-    """A Lambda ARN, the lambda:invoke integration, or a StateFun function type."""
-    if resource.startswith("arn:"):
-        return resource == _LAMBDA_INVOKE or _LAMBDA_FUNCTION.fullmatch(resource) is not None
-    parts = resource.split("/")
-    return len(parts) == 2 and all(parts) and not any(c.isspace() for c in resource)
 
 
 def _message_of(problem: Any) -> str:

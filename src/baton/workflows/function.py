@@ -35,6 +35,7 @@ from baton.workflows.engine import (
     InvokeTask,
     StartTimer,
 )
+from baton.workflows import resources
 from baton.workflows.messages import (
     EXECUTION_RESULT,
     EXECUTION_STATE,
@@ -51,10 +52,8 @@ _EGRESS_RECORD = make_json_type(PLAYGROUND_EGRESS_RECORD_TYPE)
 
 
 def task_target(resource: str) -> str:
-    """The function type a Task's Resource is sent to: itself, or the Lambda bridge for ARNs."""
-    if resource.startswith("arn:aws:lambda:") or resource.startswith("arn:aws:states:::lambda"):
-        return LAMBDA_BRIDGE
-    return resource
+    """The function type a Task's Resource is sent to: itself, or the Lambda bridge."""
+    return LAMBDA_BRIDGE if resources.is_lambda(resource) else resource
 
 
 def start_input(message) -> Any:

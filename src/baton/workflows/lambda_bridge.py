@@ -17,9 +17,9 @@ from typing import Any
 
 from statefun import StatefulFunctions
 
+from baton.workflows.resources import LAMBDA_INVOKE
 from baton.workflows.messages import LAMBDA_BRIDGE, TASK_REQUEST, reply_task_result, task_result
 
-_INVOKE_INTEGRATION = "arn:aws:states:::lambda:invoke"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,12 +34,15 @@ class LambdaTarget:
 
 def lambda_target(resource: str, task_input: Any) -> LambdaTarget:
     """Resolve a Task's Resource (and, for the invoke integration, its parameters)."""
-    if resource.startswith(_INVOKE_INTEGRATION):
+    if resource == LAMBDA_INVOKE:
         if not isinstance(task_input, dict) or "FunctionName" not in task_input:
             raise ValueError("arn:aws:states:::lambda:invoke needs Parameters with FunctionName")
         return LambdaTarget(
             task_input["FunctionName"], task_input.get("Qualifier"), task_input.get("Payload"), True
         )
+    if not resource.startswith("arn:"):  # a function name, maybe with :qualifier
+        name, _, qualifier = resource.partition(":")
+        return LambdaTarget(name, qualifier or None, task_input, False)
     # arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]
     parts = resource.split(":")
     qualifier = parts[7] if len(parts) > 7 else None
