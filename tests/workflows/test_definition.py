@@ -198,9 +198,9 @@ def test_task_resources_baton_can_call() -> None:
     for resource in ("orders/charge", "com.example.fns/greeter",
                      "arn:aws:lambda:eu-west-1:123456789012:function:my-fn",
                      "arn:aws:lambda:eu-west-1:123456789012:function:my-fn:prod",
-                     "arn:aws:states:::lambda:invoke"):
+                     "arn:aws:states:::lambda:invoke", "greeter", "greeter:live"):
         parse_state_machine(machine(T={"Type": "Task", "Resource": resource, "End": True}))
-    for resource in ("greeter", "a/b/c", "arn:aws:states:::sqs:sendMessage",
+    for resource in ("a/b/c", "two words", "arn:aws:states:::sqs:sendMessage",
                      "arn:aws:states:::lambda:invoke.waitForTaskToken",
                      "arn:aws:states:us-east-1:123456789012:activity:x"):
         text = messages(machine(T={"Type": "Task", "Resource": resource, "End": True}))
