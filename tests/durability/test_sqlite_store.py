@@ -148,3 +148,28 @@ async def test_a_timer_due_while_down_fires_right_after_start(tmp_path, function
         assert time.time() - started < 0.75  # fired at once, not after another 1.5 s delay
     finally:
         await runtime.stop()
+
+
+async def test_state_cache_is_bounded_and_never_forgets_unsaved_changes(tmp_path):
+    from baton.runtime import sqlite_store
+    from baton.runtime.store import StoredValue
+
+    store = SqliteStore(tmp_path, max_cached=10)
+    await store.start()
+    try:
+        def value(n: int) -> StoredValue:
+            return StoredValue("io.statefun.types/int", IntType.serializer().serialize(n))
+
+        # 3,000 addresses changed in one epoch: none may be evicted before it is committed.
+        for n in range(3000):
+            store.put_state(Address("c", "n", str(n)), "v", value(n))
+        assert len(store._states) == 3000
+        await store.durable()
+        for n in range(3000, 6000):  # reads of other addresses now push the saved ones out
+            store.states(Address("c", "n", str(n)))
+        assert len(store._states) <= 10 + sqlite_store._EVICT_BATCH
+        for n in (0, 1500, 2999):  # evicted, read back from the file, unchanged
+            stored = store.states(Address("c", "n", str(n)))["v"]
+            assert IntType.serializer().deserialize(stored.value) == n
+    finally:
+        store.close()

@@ -83,6 +83,9 @@ CREATE TABLE IF NOT EXISTS outbox (     -- egress records not yet taken by a rea
 """
 
 
+_EVICT_BATCH = 1000
+
+
 class StoreError(Exception):
     """The data directory cannot be used; the message says why and what to do."""
 
@@ -101,6 +104,7 @@ class _Journal:
     outbox_in: dict[int, EgressRecord] = field(default_factory=dict)
     outbox_out: list[int] = field(default_factory=list)
     ingress_keys: dict[str, float] = field(default_factory=dict)
+    touched: set[Address] = field(default_factory=set)  # addresses whose state changed
 
     def __bool__(self) -> bool:
         return bool(
@@ -117,8 +121,14 @@ def _addr(text: str | None) -> Address | None:
 class SqliteStore(MemoryStore):
     """A MemoryStore whose every change is committed to `<data_dir>/baton.db` in epochs."""
 
-    def __init__(self, data_dir: str | os.PathLike[str], *, epoch_ms: float = 1.0) -> None:
+    def __init__(
+        self, data_dir: str | os.PathLike[str], *, epoch_ms: float = 1.0,
+        max_cached: int = 200_000,
+    ) -> None:
         super().__init__()
+        # State values of at most about this many addresses stay in memory (~0.6 KB each);
+        # others are read again from the file (~10 µs) when touched.
+        self._max_cached = max_cached
         self.data_dir = Path(data_dir)
         self.path = self.data_dir / DB_NAME
         self._epoch_s = epoch_ms / 1000.0
@@ -127,6 +137,7 @@ class SqliteStore(MemoryStore):
         self._reader = self._connect()
         self._journal = _Journal()
         self._failed: list[_Journal] = []  # written again, first, by the next commit
+        self._writing: list[_Journal] = []  # being written by the commit in progress
         self._epoch = 1  # the epoch accumulating now
         self._committed = 0
         self._committed_cond: asyncio.Condition | None = None
@@ -226,6 +237,8 @@ class SqliteStore(MemoryStore):
     def states(self, address: Address) -> dict[str, StoredValue]:
         values = self._states.get(address)
         if values is None:
+            if len(self._states) >= self._max_cached + _EVICT_BATCH:
+                self._evict()  # before loading: the caller may be about to change this one
             values = self._states[address] = {
                 name: StoredValue(typename, value, expires_at)
                 for name, typename, value, expires_at in self._reader.execute(
@@ -235,6 +248,18 @@ class SqliteStore(MemoryStore):
             }
         return values
 
+    def _evict(self) -> None:
+        """Forget the oldest-loaded addresses whose state equals what the file holds."""
+        unsaved = [self._journal, *self._writing, *self._failed]
+        doomed = []
+        for address in self._states:
+            if not any(address in journal.touched for journal in unsaved):
+                doomed.append(address)
+                if len(doomed) == _EVICT_BATCH:
+                    break
+        for address in doomed:
+            del self._states[address]
+
     def put_state(self, address: Address, name: str, value: StoredValue | None) -> None:
         values = self.states(address)  # load first: the other names must survive
         if value is None:
@@ -242,6 +267,7 @@ class SqliteStore(MemoryStore):
         else:
             values[name] = value
         self._journal.states[(address, name)] = value
+        self._journal.touched.add(address)
         self._dirty()
 
     def addresses_with_state(self, namespace: str, type_: str) -> list[Address]:
@@ -378,16 +404,16 @@ class SqliteStore(MemoryStore):
             epoch, journal = self._epoch, self._journal
             self._journal = _Journal()
             self._epoch += 1
-            journals = [*self._failed, journal]
+            journals = self._writing = [*self._failed, journal]
             try:
                 await asyncio.to_thread(self._write, journals)
             except sqlite3.Error as error:
-                self._failed = journals
+                self._failed, self._writing = journals, []
                 if self.error is None:
                     log.error("cannot commit to %s: %s; retrying, ingress is paused", self.path, error)
                 self.error = f"cannot commit to {self.path}: {error}"
                 raise
-            self._failed = []
+            self._failed, self._writing = [], []
             if self.error is not None:
                 log.warning("commits to %s work again", self.path)
                 self.error = None
