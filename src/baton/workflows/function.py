@@ -40,6 +40,7 @@ from baton.workflows.messages import (
     EXECUTION_RESULT,
     EXECUTION_STATE,
     LAMBDA_BRIDGE,
+    TASK_HEARTBEAT,
     TASK_REQUEST,
     TASK_RESULT,
     TIMER,
@@ -84,12 +85,15 @@ class WorkflowFunction:
     def __call__(self, context, message) -> None:
         stored = context.storage.execution
         now = time.time()
-        if message.is_type(TASK_RESULT) or message.is_type(TIMER):
+        if message.is_type(TASK_RESULT) or message.is_type(TIMER) or message.is_type(TASK_HEARTBEAT):
             if stored is None:
                 return  # a late event for an execution that never started here
             execution = Execution.from_json(stored["execution"])
             if message.is_type(TIMER):
                 commands = self.engine.timer_fired(execution, message.as_type(TIMER)["timer_id"], now)
+            elif message.is_type(TASK_HEARTBEAT):
+                task_id = message.as_type(TASK_HEARTBEAT)["task_id"]
+                commands = self.engine.task_heartbeat(execution, task_id, now)
             else:
                 result = message.as_type(TASK_RESULT)
                 if "error" in result:

@@ -1,7 +1,9 @@
 """The messages between workflow executions, task functions and timers (JSON typed values).
 
 A task function receives a `TaskRequest` and replies to its caller with a `TaskResult`; any
-StateFun function in any SDK can play that role. Timers are delayed messages an execution sends
+StateFun function in any SDK can play that role. A task that takes long (it may reply from a
+later invocation, e.g. after a delayed message) keeps `HeartbeatSeconds` satisfied by sending
+`TaskHeartbeat` messages to the execution. Timers are delayed messages an execution sends
 to itself; an execution started by another function replies with an `ExecutionResult`.
 """
 
@@ -13,6 +15,7 @@ from statefun import make_json_type, message_builder
 
 TASK_REQUEST = make_json_type("baton.workflows/TaskRequest")  # {"task_id", "input"}
 TASK_RESULT = make_json_type("baton.workflows/TaskResult")  # {"task_id", "output"} | {"task_id", "error", "cause"}
+TASK_HEARTBEAT = make_json_type("baton.workflows/TaskHeartbeat")  # {"task_id"}: still working
 TIMER = make_json_type("baton.workflows/Timer")  # {"timer_id"}
 EXECUTION_RESULT = make_json_type("baton.workflows/ExecutionResult")  # {"execution", "status", ...}
 EXECUTION_STATE = make_json_type("baton.workflows/Execution")  # the execution's stored progress
