@@ -100,7 +100,7 @@ def test_uploaded_zip_holds_linux_wheels_and_an_importable_handler(aws: Aws, pro
     archive = zipfile.ZipFile(io.BytesIO(data))
     names = archive.namelist()
     assert {"statefun/__init__.py", "demo_app/handler.py", "demo_app/__init__.py",
-            "baton/serve/lambda_handler.py", "google/protobuf/__init__.py"} <= set(names)
+            "baton/serve/aws_lambda.py", "google/protobuf/__init__.py"} <= set(names)
     assert re.search(r"^Tag: cp\d+-abi3-manylinux\w*_x86_64$", wheel_tag(archive, "protobuf"),
                      re.MULTILINE)
     [native] = [n for n in names if re.fullmatch(r"google/_upb/_message\..*\.so", n)]

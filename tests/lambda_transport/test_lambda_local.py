@@ -15,12 +15,12 @@ from tests.lambda_transport.functions import PLAYGROUND, assert_counter_flow
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("baton.serve.lambda_local") is None
-    or importlib.util.find_spec("baton.serve.lambda_handler") is None,
+    or importlib.util.find_spec("baton.serve.aws_lambda") is None,
     reason="baton lambda local is not available",
 )
 
 HANDLERS = """
-from baton.serve.lambda_handler import lambda_handler
+from baton.serve.aws_lambda import lambda_handler
 from tests.lambda_transport.functions import counter_functions
 
 handler = lambda_handler(counter_functions())

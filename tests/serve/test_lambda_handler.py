@@ -1,4 +1,4 @@
-"""baton.serve.lambda_handler with the events AWS delivers, carrying real ToFunction batches."""
+"""baton.serve.lambda_handler() with the events AWS delivers, carrying real ToFunction batches."""
 
 from __future__ import annotations
 
@@ -171,7 +171,7 @@ def test_counter_asks_for_state_then_modifies_it(shape):
 
 @pytest.mark.parametrize("shape", sorted(SHAPES))
 def test_a_raising_function_is_a_500_with_the_reason_and_a_logged_traceback(shape, caplog):
-    caplog.set_level(logging.ERROR, logger="baton.serve.lambda_handler")
+    caplog.set_level(logging.ERROR, logger="baton.serve.aws_lambda")
     _, response = call(SHAPES[shape](to_function("test/failing", "bob", 1)))
 
     assert response.status == 500
@@ -287,10 +287,10 @@ def test_plain_threads_without_any_loop():
     assert [r["statusCode"] for r in results] == [200] * 4
 
 
-def test_from_baton_serve_import_lambda_handler_is_the_factory_in_any_import_order():
+def test_baton_serve_exports_the_lambda_handler_factory():
     import importlib
 
-    module = importlib.import_module("baton.serve.lambda_handler")
+    module = importlib.import_module("baton.serve.aws_lambda")
     assert callable(exported_lambda_handler) and exported_lambda_handler is module.lambda_handler
     assert callable(exported_lambda_handler(functions))
 

@@ -50,7 +50,7 @@ BAD_TARGETS = {
     "tests.serve.no_such_module:functions": "module 'tests.serve.no_such_module' not found",
     "no_such_package.sub:functions": "module 'no_such_package.sub' not found",
     "tests.serve.lambda_app:nothing": "module 'tests.serve.lambda_app' has no attribute 'nothing'",
-    "tests.serve.lambda_app:handler": "is a baton.serve.lambda_handler.LambdaHandler, not a "
+    "tests.serve.lambda_app:handler": "is a baton.serve.aws_lambda.LambdaHandler, not a "
                                       "statefun.StatefulFunctions",
     "tests.serve.lambda_app:1x": "not a Python attribute name",
 }

@@ -185,7 +185,7 @@ def installed_distributions(target: Path) -> tuple[str, ...]:
 def baton_handler_requirements() -> tuple[str, ...]:
     """Distributions that importing baton's Lambda handler pulls in, pinned to this machine's.
 
-    Found by importing `baton.serve` (and `baton.serve.lambda_handler`) in a fresh interpreter,
+    Found by importing `baton.serve` (and `baton.serve.aws_lambda`) in a fresh interpreter,
     so whatever baton.serve needs at import time is shipped, and nothing else.
     """
     code = r"""
@@ -194,9 +194,9 @@ from importlib import metadata
 before = set(sys.modules)
 import baton.serve
 try:
-    import baton.serve.lambda_handler
+    import baton.serve.aws_lambda
 except ModuleNotFoundError as error:
-    if error.name != "baton.serve.lambda_handler":
+    if error.name != "baton.serve.aws_lambda":
         raise
 tops = {name.split(".")[0] for name in set(sys.modules) - before}
 owners = metadata.packages_distributions()

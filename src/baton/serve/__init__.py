@@ -1,9 +1,7 @@
 """Expose official-SDK functions: over HTTP (aiohttp) or as an AWS Lambda handler.
 
-`lambda_handler` is imported eagerly: the name is also the submodule's, and binding the function
-here first keeps `from baton.serve import lambda_handler` the function in every import order.
-It costs only the SDK. The rest loads on first use, so a Lambda cold start does not import
-aiohttp.
+The Lambda handler is imported eagerly (it costs only the SDK); the rest loads on first use, so
+a Lambda cold start does not import aiohttp.
 """
 
 from __future__ import annotations
@@ -17,7 +15,7 @@ from baton.serve.envelope import (
     http_response,
     parse_http_response,
 )
-from baton.serve.lambda_handler import LambdaHandler, lambda_handler
+from baton.serve.aws_lambda import LambdaHandler, lambda_handler
 
 if TYPE_CHECKING:
     from baton.serve.http import function_app

@@ -12,7 +12,7 @@ requests; 500 with `Type: message` when a function raised (the traceback goes to
 
     # app.py, deployed with handler "app.handler"
     from statefun import StatefulFunctions
-    from baton.serve.lambda_handler import lambda_handler
+    from baton.serve.aws_lambda import lambda_handler
 
     functions = StatefulFunctions()
     ...
