@@ -19,7 +19,6 @@ import psutil
 
 from baton.module.specs import HttpEndpointSpec, ModuleSpec, TargetFunctions
 from baton.runtime import Address, Message, Runtime
-from baton.runtime.store import Store
 from statefun import IntType
 
 COUNTER = "bench/counter"

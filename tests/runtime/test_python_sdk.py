@@ -265,7 +265,7 @@ async def test_ttl_after_write_expires_even_when_read(function_server, start_app
     written = time.time()
     assert await _read(app, address) == "v"
     # Reads do not refresh an after-write TTL: it expires ~400 ms after the write.
-    while (value := await _read(app, address)) is not None:
+    while await _read(app, address) is not None:
         assert time.time() - written < 2.0, "value never expired"
         await asyncio.sleep(0.05)
     assert time.time() - written >= 0.4
