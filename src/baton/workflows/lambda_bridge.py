@@ -107,12 +107,12 @@ class LambdaBridge:
         task_id = request["task_id"]
         try:
             target = lambda_target(request["resource"], request.get("input"))
-        except ValueError as error:
-            body = task_result(task_id, error="States.Runtime", cause=str(error))
+        except ValueError as bad_resource:
+            body = task_result(task_id, error="States.Runtime", cause=str(bad_resource))
         else:
-            output, error, cause = await asyncio.to_thread(self.invoke, target)
-            body = task_result(task_id, output) if error is None else task_result(
-                task_id, error=error, cause=cause
+            output, failure, cause = await asyncio.to_thread(self.invoke, target)
+            body = task_result(task_id, output) if failure is None else task_result(
+                task_id, error=failure, cause=cause
             )
         reply_task_result(context, body)
 
