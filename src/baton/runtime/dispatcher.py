@@ -48,6 +48,7 @@ class Dispatcher:
         metrics: Metrics,
         *,
         max_queued: int = 100_000,
+        max_inflight: int = 32_768,
     ) -> None:
         self._module = module
         self._store = store
@@ -61,6 +62,9 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self._queued = 0
         self._max_queued = max_queued
+        # Like StateFun's statefun.async.max-per-task: beyond this many batches in flight,
+        # ingress waits (messages between functions never do).
+        self._max_inflight = max_inflight
         self._blocked: set[Address] = set()
         self._capacity = asyncio.Event()
         self._capacity.set()
@@ -133,6 +137,8 @@ class Dispatcher:
             return
         self._inflight.add(address)
         self._idle.clear()
+        if len(self._inflight) >= self._max_inflight:
+            self._capacity.clear()
         task = asyncio.get_running_loop().create_task(self._drive(address, endpoint))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -166,9 +172,14 @@ class Dispatcher:
             self._inflight.discard(address)
             if not self._inflight:
                 self._idle.set()
+            self._update_capacity()
 
     def _update_capacity(self) -> None:
-        if not self._blocked and self._queued < self._max_queued:
+        if (
+            not self._blocked
+            and self._queued < self._max_queued
+            and len(self._inflight) < self._max_inflight
+        ):
             self._capacity.set()
 
     # --- applying a reply ------------------------------------------------------------------

@@ -56,6 +56,7 @@ class Runtime:
         host: str = "127.0.0.1",
         admin_port: int | None = 8081,
         max_queued: int = 100_000,
+        max_inflight: int = 32_768,
         lambda_endpoint_url: str | None = None,
     ) -> None:
         self.workflows = _workflow_host(module, host, lambda_endpoint_url)
@@ -72,7 +73,7 @@ class Runtime:
         self.invoker = Invoker(self.store, self.registry, self.transport, self.metrics)
         self.dispatcher = Dispatcher(
             module, self.store, self.invoker, self.registry, self.egress, self.metrics,
-            max_queued=max_queued,
+            max_queued=max_queued, max_inflight=max_inflight,
         )
         self.listeners: list[Listener] = []
         self.started_at = time.time()
