@@ -37,7 +37,10 @@ def cli(verbose: int) -> None:
               help="Interface for the ingress, egress and admin servers.")
 @click.option("--admin-port", default=8081, show_default=True, type=int,
               help="Port of the admin HTTP API (0 picks a free port).")
-def run(module: Path, data_dir: Path | None, host: str, admin_port: int) -> None:
+@click.option("--lambda-endpoint-url", envvar="BATON_LAMBDA_ENDPOINT_URL", default=None,
+              help="Where workflow tasks invoke Lambda (e.g. `baton lambda local`); default AWS.")
+def run(module: Path, data_dir: Path | None, host: str, admin_port: int,
+        lambda_endpoint_url: str | None) -> None:
     """Run the application described by MODULE (a module.yaml, or a directory holding one).
 
     \b
@@ -52,10 +55,12 @@ def run(module: Path, data_dir: Path | None, host: str, admin_port: int) -> None
     except ModuleError as error:
         raise click.ClickException(error.render_all()) from None
     _use_uvloop()
-    asyncio.run(_run(spec, data_dir, host, admin_port))
+    asyncio.run(_run(spec, data_dir, host, admin_port, lambda_endpoint_url))
 
 
-async def _run(spec, data_dir: Path | None, host: str, admin_port: int) -> None:
+async def _run(
+    spec, data_dir: Path | None, host: str, admin_port: int, lambda_endpoint_url: str | None
+) -> None:
     from baton.runtime import Runtime
     from baton.runtime.sqlite_store import SqliteStore, StoreError
     from baton.runtime.store import MemoryStore, Store
@@ -66,7 +71,9 @@ async def _run(spec, data_dir: Path | None, host: str, admin_port: int) -> None:
     except StoreError as error:
         raise click.ClickException(str(error)) from None
     try:
-        runtime = Runtime(spec, store, host=host, admin_port=admin_port)
+        runtime = Runtime(
+            spec, store, host=host, admin_port=admin_port, lambda_endpoint_url=lambda_endpoint_url
+        )
     except ModuleError as error:  # workflow documents are checked when the runtime is built
         store.close()
         raise click.ClickException(error.render_all()) from None

@@ -84,6 +84,7 @@ class Runtime:
         self.started_at = time.time()
         if self.workflows is not None:
             await self.workflows.start()
+            self.listeners.append(Listener("workflow interpreter (+ Lambda bridge)", self.workflows.url))
         await self.store.start()
         self.dispatcher.timers.start()
         self.dispatcher.resume_mailboxes()
