@@ -190,6 +190,11 @@ def deploy_package(project: Path | None, output: Path | None, **options: Any) ->
     """Build the deployment zip only (e.g. for infra/lambda/template.yaml's CodeUri).
 
     Same packaging settings as `baton deploy lambda`; prints the zip's path and CodeSha256.
+
+    \b
+    Example:
+      baton deploy package --handler orders.app.handler --architecture arm64 -o build/orders.zip
+      sam deploy --template-file infra/lambda/template.yaml ...   # CodeUri: build/orders.zip
     """
     from baton.deploy.package import build_package
 
