@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from baton.module.specs import LambdaEndpointSpec
-from baton.runtime.transport import _MAX_BACKOFF_S, TransportError, _judge
+from baton.runtime.transport import RetryBudget, TransportError, judge_response
 from baton.serve.envelope import direct_invoke_payload, parse_http_response
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,6 @@ class LambdaInvoker:
         on_failed_attempt: Callable[[str], None] | None = None,
     ) -> bytes:
         """Invoke `function_name` with `body`; return the FromFunction bytes."""
-        loop = asyncio.get_running_loop()
         budget = endpoint.call.total_seconds()
         payload = direct_invoke_payload(body)
         # Setting up the client (credentials, service model) is not part of the call budget.
@@ -97,16 +96,14 @@ class LambdaInvoker:
             setup = await self._submit(self._client, endpoint, function_name, budget)
             self._ready[ready] = setup
         client, region = setup
-        deadline = loop.time() + budget
-        attempt = 0
+        retry = RetryBudget(budget, 0.002, on_failed_attempt)
         why = ""
         while True:
-            remaining = deadline - loop.time()
             future = self._submit(
                 self._invoke, client, region, endpoint, function_name, payload
             )
             try:
-                reply = await asyncio.wait_for(future, timeout=max(remaining, 0.01))
+                reply = await asyncio.wait_for(future, timeout=max(retry.remaining(), 0.01))
                 body_or_why = _judge_reply(*reply)
                 if isinstance(body_or_why, bytes):
                     return body_or_why
@@ -115,23 +112,12 @@ class LambdaInvoker:
                 why = str(error)
             except asyncio.TimeoutError:
                 raise TransportError(
-                    f"gave up after {attempt + 1} attempt(s) within the call timeout of "
+                    f"gave up after {retry.attempts + 1} attempt(s) within the call timeout of "
                     f"{budget:g}s; the last attempt got no reply in time"
                     + (f", the one before failed: {why}" if why else
                        "; raise `call` if the function needs longer")
                 ) from None
-            attempt += 1
-            if on_failed_attempt is not None:
-                on_failed_attempt(why)
-            delay = min(0.002 * (2**attempt), _MAX_BACKOFF_S)
-            remaining = deadline - loop.time()
-            if remaining <= 0.001:
-                raise TransportError(
-                    f"gave up after {attempt} attempt(s) within the call timeout of "
-                    f"{budget:g}s; last error: {why}"
-                )
-            log.info("invoking %s failed (%s); retrying in %.3fs", function_name, why, delay)
-            await asyncio.sleep(min(delay, remaining))
+            await retry.failed(why, function_name)
 
     def _submit(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
         """Run `fn(*args)` in a worker thread."""
@@ -272,7 +258,7 @@ def _judge_reply(status: int, function_error: str | None, payload: bytes) -> byt
             f"the function's reply is not an HTTP-proxy response ({error}); "
             "is it served by baton's Lambda handler?"
         )
-    why = _judge(proxy.status, proxy.content_type, proxy.body, okhttp=False, max_bytes=None)
+    why = judge_response(proxy.status, proxy.content_type, proxy.body, okhttp=False, max_bytes=None)
     return proxy.body if why is None else why
 
 

@@ -37,6 +37,39 @@ class TransportError(Exception):
     """A call failed for good: the budget is spent or the failure is not retriable."""
 
 
+class RetryBudget:
+    """Exponential backoff within a call budget, shared by every transport (§3.6)."""
+
+    def __init__(
+        self, budget_s: float, base_s: float,
+        on_failed_attempt: Callable[[str], None] | None = None,
+    ) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.budget_s = budget_s
+        self._deadline = self._loop.time() + budget_s
+        self._base_s = base_s
+        self._on_failed_attempt = on_failed_attempt
+        self.attempts = 0
+
+    def remaining(self) -> float:
+        return self._deadline - self._loop.time()
+
+    async def failed(self, why: str, target: str) -> None:
+        """Count a failed attempt, then wait before the next; TransportError once spent."""
+        self.attempts += 1
+        if self._on_failed_attempt is not None:
+            self._on_failed_attempt(why)
+        remaining = self.remaining()
+        if remaining <= 0.001:
+            raise TransportError(
+                f"gave up after {self.attempts} attempt(s) within the call timeout of "
+                f"{self.budget_s:g}s; last error: {why}"
+            )
+        delay = min(self._base_s * (2**self.attempts), _MAX_BACKOFF_S, remaining)
+        log.info("call to %s failed (%s); retrying in %.3fs", target, why, delay)
+        await asyncio.sleep(delay)
+
+
 class HttpTransport:
     """Keep-alive connection pools per transport spec, and the retry loop."""
 
@@ -77,45 +110,29 @@ class HttpTransport:
         signed = spec if isinstance(spec, LambdaUrlTransportSpec) else None
         if signed is not None:
             await self._aws_credentials()  # resolved once, before the budget starts
-        loop = asyncio.get_running_loop()
-        budget = spec.call.total_seconds()
-        deadline = loop.time() + budget
+        okhttp = spec.retry_policy is RetryPolicy.OKHTTP
+        retry = RetryBudget(spec.call.total_seconds(), 0.010 if okhttp else 0.002, on_failed_attempt)
         connect = spec.connect.total_seconds()
         session = self._session(spec)
-        okhttp = spec.retry_policy is RetryPolicy.OKHTTP
-        base = 0.010 if okhttp else 0.002
         max_bytes = None if isinstance(spec, OkHttpTransportSpec) else spec.payload_max_bytes
-        attempt = 0
         while True:
             # Signed per attempt: the signature covers X-Amz-Date, and credentials may rotate.
             headers = None if signed is None else await self._sign(url, body, signed)
-            remaining = deadline - loop.time()
-            timeout = aiohttp.ClientTimeout(total=max(remaining, 0.01), sock_connect=connect)
+            timeout = aiohttp.ClientTimeout(total=max(retry.remaining(), 0.01), sock_connect=connect)
             try:
                 post = session.post(url, data=body, headers=headers, timeout=timeout)
                 async with post as response:
                     status = response.status
                     payload = await response.read()
                     content_type = response.headers.get("Content-Type", "")
-                why = _judge(status, content_type, payload, okhttp, max_bytes)
+                why = judge_response(status, content_type, payload, okhttp, max_bytes)
                 if why is None:
                     return payload
                 if okhttp and not _okhttp_retries(status):
                     raise TransportError(why)
             except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
                 why = f"{type(error).__name__}: {error}".rstrip(": ")
-            attempt += 1
-            if on_failed_attempt is not None:
-                on_failed_attempt(why)
-            delay = min(base * (2**attempt), _MAX_BACKOFF_S)
-            remaining = deadline - loop.time()
-            if remaining <= 0.001:
-                raise TransportError(
-                    f"gave up after {attempt} attempt(s) within the call timeout of "
-                    f"{budget:g}s; last error: {why}"
-                )
-            log.info("call to %s failed (%s); retrying in %.3fs", url, why, delay)
-            await asyncio.sleep(min(delay, remaining))
+            await retry.failed(why, url)
 
     async def _aws_credentials(self) -> None:
         """Resolve the AWS chain's credentials (in a thread, the first time only)."""
@@ -149,7 +166,7 @@ def _okhttp_retries(status: int) -> bool:
     return status in _OKHTTP_RETRIED or status >= 500
 
 
-def _judge(
+def judge_response(
     status: int, content_type: str, payload: bytes, okhttp: bool, max_bytes: int | None
 ) -> str | None:
     """None for a good response, else why it is not."""
