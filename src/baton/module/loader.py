@@ -415,6 +415,19 @@ def _yaml_error(exc: MarkedYAMLError, file: str) -> ModuleError:
     )
 
 
+def read_yaml(path: str | Path) -> tuple[Any, dict[tuple[str | int, ...], int]]:
+    """The first document of a YAML (or JSON) file as plain data, with each value's line."""
+    file = str(path)
+    try:
+        text = Path(path).read_text()
+    except OSError as error:
+        raise ModuleError(f"cannot read the file: {error}", file=file) from None
+    documents = [doc for doc in _documents(text, file) if not doc.is_null]
+    if not documents:
+        raise ModuleError("the file holds no document", file=file)
+    return _to_plain(documents[0]), _lines(documents[0])
+
+
 def _lines(node: _Node, prefix: tuple[str | int, ...] = ()) -> dict[tuple[str | int, ...], int]:
     """The YAML line of every value under `node`, by its key/index path (for later errors)."""
     lines = {prefix: node.line}

@@ -15,11 +15,10 @@ from ruamel.yaml import YAML
 
 from baton.module.errors import ModuleError
 from baton.module.loader import load_module_text
+from baton.module.specs import LAMBDA_BRIDGE_TYPE, WORKFLOW_KIND
 
-WORKFLOW_KIND = "baton.workflows.v1/workflow"
 LAMBDA_ENDPOINT_KIND = "baton.endpoints.v1/lambda"
 LAMBDA_URL_TRANSPORT = "baton.transports.v1/lambda-url"
-LAMBDA_BRIDGE = "baton.workflows/lambda"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +39,7 @@ def render(path: Path, interpreter_url: str) -> Build:
     for index, document in enumerate(documents):
         kind = str(document.get("kind", "")) if isinstance(document, dict) else ""
         line = document.lc.line + 1 if hasattr(document, "lc") else None
-        if kind == WORKFLOW_KIND:
+        if kind == str(WORKFLOW_KIND):
             workflows.append(document)
         elif kind == LAMBDA_ENDPOINT_KIND or _transport_type(document) == LAMBDA_URL_TRANSPORT:
             raise ModuleError(
@@ -56,7 +55,7 @@ def render(path: Path, interpreter_url: str) -> Build:
         else:
             kept.append(document)
     ids = tuple(str(w["spec"]["id"]) for w in workflows)
-    for typename in ids + ((LAMBDA_BRIDGE,) if workflows else ()):
+    for typename in ids + ((str(LAMBDA_BRIDGE_TYPE),) if workflows else ()):
         kept.append(
             {
                 "kind": "io.statefun.endpoints.v2/http",

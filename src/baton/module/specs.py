@@ -277,6 +277,8 @@ class KinesisEgressSpec:
     source: SourceLocation | None = None
 
 
+WORKFLOW_KIND = TypeName("baton.workflows.v1", "workflow")
+LAMBDA_BRIDGE_TYPE = TypeName("baton.workflows", "lambda")  # runs Lambda tasks of workflows
 PLAYGROUND_INGRESS_ID = TypeName("io.statefun.playground", "ingress")
 PLAYGROUND_EGRESS_ID = TypeName("io.statefun.playground", "egress")
 PLAYGROUND_EGRESS_RECORD_TYPE = "io.statefun.playground/EgressRecord"

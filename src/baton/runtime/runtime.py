@@ -8,7 +8,12 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from baton.module.specs import ModuleSpec, PlaygroundEgressSpec, PlaygroundIngressSpec
+from baton.module.specs import (
+    WORKFLOW_KIND,
+    ModuleSpec,
+    PlaygroundEgressSpec,
+    PlaygroundIngressSpec,
+)
 from baton.runtime.admin import admin_app
 from baton.runtime.dispatcher import Dispatcher
 from baton.runtime.egress import EgressRouter
@@ -33,9 +38,7 @@ class Listener:
 
 def _workflow_host(module: ModuleSpec, host: str, lambda_endpoint_url: str | None):
     """A host for the module's workflow documents, if it has any (imported only then)."""
-    from baton.module.specs import TypeName
-
-    if not any(doc.kind == TypeName("baton.workflows.v1", "workflow") for doc in module.extensions):
+    if not any(doc.kind == WORKFLOW_KIND for doc in module.extensions):
         return None
     from baton.workflows.host import WorkflowHost
     from baton.workflows.module_kind import check_result_egresses, workflows_of

@@ -10,12 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import click
-from ruamel.yaml import YAML
-
 from baton.admin_commands import admin_option, get_json
 from baton.runtime.admin_client import AdminClient
 from baton.module import ModuleError, load_module
-from baton.module.specs import ExtensionDocument, ModuleSpec, SourceLocation, TypeName
+from baton.module.loader import read_yaml
+from baton.module.specs import (
+    WORKFLOW_KIND,
+    ExtensionDocument,
+    ModuleSpec,
+    SourceLocation,
+    TypeName,
+)
 
 BARE_WORKFLOW_ID = "baton.run/workflow"
 
@@ -72,14 +77,13 @@ def _parse_lambda(text: str) -> tuple[str, str]:
 
 def _module_for(file: Path, workflow_id: str | None) -> tuple[ModuleSpec, TypeName]:
     """The module to run and the workflow to start."""
-    data = YAML().load(file.read_text())
+    data, lines = read_yaml(file)
     if isinstance(data, dict) and "StartAt" in data:  # a bare state machine
-        lines = {("definition", *path): line for path, line in _lines(data).items()}
         doc = ExtensionDocument(
-            TypeName("baton.workflows.v1", "workflow"),
-            {"id": BARE_WORKFLOW_ID, "definition": _plain(data)},
+            WORKFLOW_KIND,
+            {"id": BARE_WORKFLOW_ID, "definition": data},
             SourceLocation(str(file), 1),
-            lines,
+            {("definition", *path): line for path, line in lines.items()},
         )
         return ModuleSpec(extensions=(doc,), files=(str(file),)), TypeName.parse(BARE_WORKFLOW_ID)
     module = load_module(file)
@@ -97,34 +101,6 @@ def _module_for(file: Path, workflow_id: str | None) -> tuple[ModuleSpec, TypeNa
     if target not in ids:
         raise click.ClickException(f"no workflow {workflow_id} in {file} (has: {', '.join(map(str, ids))})")
     return module, target
-
-
-def _lines(node: Any, prefix: tuple = ()) -> dict[tuple, int]:
-    """YAML lines of a ruamel round-trip document, by key/index path (1-based)."""
-    lines: dict[tuple, int] = {}
-    if isinstance(node, dict):
-        for key, child in node.items():
-            try:
-                lines[(*prefix, key)] = node.lc.key(key)[0] + 1
-            except (AttributeError, KeyError, TypeError):
-                pass
-            lines.update(_lines(child, (*prefix, key)))
-    elif isinstance(node, list):
-        for index, child in enumerate(node):
-            try:
-                lines[(*prefix, index)] = node.lc.item(index)[0] + 1
-            except (AttributeError, KeyError, TypeError):
-                pass
-            lines.update(_lines(child, (*prefix, index)))
-    return lines
-
-
-def _plain(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {str(k): _plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_plain(v) for v in node]
-    return node
 
 
 async def run_execution(

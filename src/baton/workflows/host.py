@@ -13,16 +13,15 @@ from datetime import timedelta
 from aiohttp import web
 
 from baton.module.specs import (
+    LAMBDA_BRIDGE_TYPE,
     AsyncTransportSpec,
     HttpEndpointSpec,
     ModuleSpec,
     TargetFunctions,
-    TypeName,
 )
 from baton.serve.http import function_app
 from baton.workflows.function import workflow_functions
 from baton.workflows.lambda_bridge import LambdaBridge, bind_lambda_bridge
-from baton.workflows.messages import LAMBDA_BRIDGE
 from baton.workflows.module_kind import WorkflowSpec
 
 # A Lambda may run for 15 minutes; the bridge's calls must be allowed to wait that long.
@@ -50,7 +49,7 @@ class WorkflowHost:
         added = []
         for typename, call in [
             *((w.id, timedelta(minutes=2)) for w in self.workflows),
-            (TypeName.parse(LAMBDA_BRIDGE), _BRIDGE_CALL),
+            (LAMBDA_BRIDGE_TYPE, _BRIDGE_CALL),
         ]:
             existing = module.endpoint_for(typename)
             if existing is not None and not existing.functions.is_wildcard:

@@ -13,6 +13,8 @@ from typing import Any
 
 from statefun import make_json_type, message_builder
 
+from baton.module.specs import LAMBDA_BRIDGE_TYPE
+
 TASK_REQUEST = make_json_type("baton.workflows/TaskRequest")  # {"task_id", "input"}
 TASK_RESULT = make_json_type("baton.workflows/TaskResult")  # {"task_id", "output"} | {"task_id", "error", "cause"}
 TASK_HEARTBEAT = make_json_type("baton.workflows/TaskHeartbeat")  # {"task_id"}: still working
@@ -21,7 +23,7 @@ EXECUTION_RESULT = make_json_type("baton.workflows/ExecutionResult")  # {"execut
 EXECUTION_STATE = make_json_type("baton.workflows/Execution")  # the execution's stored progress
 
 # The function type of the bridge that runs Lambda-ARN tasks (it invokes Lambda with boto3).
-LAMBDA_BRIDGE = "baton.workflows/lambda"
+LAMBDA_BRIDGE = str(LAMBDA_BRIDGE_TYPE)
 
 
 def task_result(task_id: str, output: Any = None, *, error: str | None = None,

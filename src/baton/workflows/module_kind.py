@@ -17,10 +17,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from baton.module.errors import ModuleError
-from baton.module.specs import ExtensionDocument, ModuleSpec, SourceLocation, TypeName
+from baton.module.specs import (
+    WORKFLOW_KIND,
+    ExtensionDocument,
+    ModuleSpec,
+    SourceLocation,
+    TypeName,
+)
 from baton.workflows.definition import DefinitionError, StateMachine, parse_state_machine
 
-WORKFLOW_KIND = TypeName("baton.workflows.v1", "workflow")
 _KEYS = ("id", "definition", "resultEgress")
 
 
