@@ -7,8 +7,10 @@ import json
 import time
 from datetime import timedelta
 
+from aiohttp import web
 from statefun import (
     IntType,
+    RequestReplyHandler,
     StatefulFunctions,
     StringType,
     ValueSpec,
@@ -17,7 +19,9 @@ from statefun import (
     message_builder,
 )
 
-from tests.conftest import eventually, playground_module
+from baton.module.specs import TypeName
+from baton.runtime import Address
+from tests.conftest import eventually, playground_module, serve_app
 
 EGRESS_RECORD = make_json_type("io.statefun.playground/EgressRecord")
 JSON = make_json_type("example/Json")
@@ -131,15 +135,11 @@ async def test_messages_arriving_in_flight_go_in_the_next_batch(function_server,
     assert metrics.batches == 2  # [0] then [1..5] together
 
 
-def _type(text: str):
-    from baton.module.specs import TypeName
-
+def _type(text: str) -> TypeName:
     return TypeName.parse(text)
 
 
-def _addr(text: str):
-    from baton.runtime import Address
-
+def _addr(text: str) -> Address:
     return Address.parse(text)
 
 
@@ -301,27 +301,25 @@ async def test_function_that_declares_new_state_after_first_call(function_server
         context.storage.b = f"b{context.storage.a}"
         emit(context, "out", {"a": context.storage.a, "b": context.storage.b})
 
-    url_v1 = await function_server(v1)
-    url_v2 = await function_server(v2)
-    # One template, two deployments: the endpoint URL is switched by re-pointing a proxy path.
-    app = await start_app(playground_module(url_v1))
+    # One URL, redeployed: the server answers with whichever version is deployed now.
+    deployed = [RequestReplyHandler(v1)]
+
+    async def invoke(request: web.Request) -> web.Response:
+        reply = await deployed[0].handle_async(await request.read())
+        return web.Response(body=reply, content_type="application/octet-stream")
+
+    server = web.Application()
+    server.router.add_post("/statefun", invoke)
+    runner, url = await serve_app(server)
+    app = await start_app(playground_module(f"{url}/statefun"))
     await app.send("example/evolving/x", "{}")
     assert json.loads(await app.take("out")) == {"a": 1}
-    _repoint(app, url_v2)
+    deployed[0] = RequestReplyHandler(v2)
     await app.send("example/evolving/x", "{}")
     assert json.loads(await app.take("out")) == {"a": 2, "b": "b2"}
     registered = app.runtime.registry.specs(_type("example/evolving"))
     assert sorted(registered) == ["a", "b"]
-
-
-def _repoint(app, url: str) -> None:
-    """Redeploy the function behind the endpoint (a new URL for the same function type)."""
-    import dataclasses
-
-    module = app.runtime.module
-    endpoints = tuple(dataclasses.replace(e, url_path_template=url) for e in module.endpoints)
-    app.runtime.dispatcher._module = dataclasses.replace(module, endpoints=endpoints)
-    app.runtime.dispatcher._endpoints.clear()
+    await runner.cleanup()
 
 
 async def test_function_failing_twice_then_succeeding_applies_effects_once(function_server, start_app):
