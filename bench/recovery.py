@@ -18,9 +18,9 @@ import psutil
 from statefun import IntType
 
 from baton.module.specs import PlaygroundIngressSpec
-from baton.runtime import Address, Message, Runtime
+from baton.runtime import Address, Runtime
 from baton.runtime.sqlite_store import SqliteStore
-from bench.runtime import INGEST_CHUNK, INGEST_IN_FLIGHT, _start_server, module_for
+from bench.runtime import start_counter_server, count_total, flood, module_for
 
 ONE = IntType.serializer().serialize(1)
 
@@ -77,34 +77,17 @@ async def flood_memory(url: str, messages: int) -> None:
         baseline = process.memory_info().rss
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
-        started = time.perf_counter()
-        slots = asyncio.Semaphore(INGEST_IN_FLIGHT)
         max_queued = 0
 
-        async def ingest(chunk: list[Message]) -> None:
-            try:
-                await runtime.ingest(*chunk)
-            finally:
-                slots.release()
-
-        tasks = set()
-        for start in range(0, messages, INGEST_CHUNK):
-            chunk = [Message(Address("bench", "counter", str(i % 1000)), None, IntType.typename, ONE)
-                     for i in range(start, min(start + INGEST_CHUNK, messages))]
-            await slots.acquire()
-            task = asyncio.create_task(ingest(chunk))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
+        def sample_queue() -> None:
+            nonlocal max_queued
             max_queued = max(max_queued, runtime.dispatcher.queued)
-        await asyncio.gather(*tasks)
-        while runtime.dispatcher.queued or not runtime.dispatcher.is_idle():
-            await runtime.dispatcher.wait_idle()
-            await asyncio.sleep(0)
-        elapsed = time.perf_counter() - started
+
+        ids = [str(i) for i in range(1000)]
+        elapsed = await flood(runtime, ids, messages, sample_queue)
         done.set()
         sampler.join()
-        total = sum(IntType.serializer().deserialize(runtime.store.states(Address("bench", "counter", str(i)))["count"].value)
-                    for i in range(1000))
+        total = count_total(runtime, ids)
         await runtime.stop()
     assert total == messages, (total, messages)
     print(f"flood of {messages:,} messages over 1,000 ids: {messages / elapsed:,.0f} msg/s; "
@@ -114,7 +97,7 @@ async def flood_memory(url: str, messages: int) -> None:
 
 
 async def main_async(entities: int, flood: int) -> None:
-    server, url = await _start_server()
+    server, url = await start_counter_server()
     try:
         await restart_time(url, entities)
         await flood_memory(url, flood)

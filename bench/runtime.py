@@ -13,6 +13,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import psutil
@@ -48,7 +49,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-async def _start_server() -> tuple[subprocess.Popen, str]:
+async def start_counter_server() -> tuple[subprocess.Popen, str]:
+    """The SDK counter function in its own process; (process, URL) once it accepts connections."""
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "bench.counter_server", "--port", str(port)])
     url = f"http://127.0.0.1:{port}/statefun"
@@ -76,8 +78,14 @@ INGEST_CHUNK = 500  # messages per ingest call, like one poll of a Kafka consume
 INGEST_IN_FLIGHT = 8  # unacknowledged ingest calls, like concurrent ingress clients
 
 
-async def _flood(runtime: Runtime, ids: list[str], messages: int) -> float:
-    """Ingest `messages` increments round-robin over `ids`; seconds until all are applied."""
+async def flood(
+    runtime: Runtime, ids: list[str], messages: int, after_chunk: Callable[[], None] = lambda: None
+) -> float:
+    """Ingest `messages` increments round-robin over `ids`; seconds until all are applied.
+
+    Chunks are ingested concurrently, a few unacknowledged at a time; `after_chunk()` runs after
+    each one is handed over (e.g. to sample the runtime).
+    """
     value = IntType.serializer().serialize(1)
     typename = IntType.typename
     started = time.perf_counter()
@@ -97,6 +105,7 @@ async def _flood(runtime: Runtime, ids: list[str], messages: int) -> float:
         ]
         await slots.acquire()
         tasks.append(asyncio.create_task(ingest(chunk)))
+        after_chunk()
     await asyncio.gather(*tasks)
     while runtime.dispatcher.queued or not runtime.dispatcher.is_idle():
         await runtime.dispatcher.wait_idle()
@@ -115,7 +124,8 @@ async def _latencies(runtime: Runtime, count: int) -> list[float]:
     return samples
 
 
-def _count(runtime: Runtime, ids: list[str]) -> int:
+def count_total(runtime: Runtime, ids: list[str]) -> int:
+    """The sum of the counters of `ids`."""
     total = 0
     for i in ids:
         stored = runtime.store.states(Address("bench", "counter", i)).get("count")
@@ -125,20 +135,20 @@ def _count(runtime: Runtime, ids: list[str]) -> int:
 
 async def run_suite(store_factory, label: str, messages: int) -> dict[str, float]:
     """Run every scenario on a fresh runtime built on `store_factory()`; print and return figures."""
-    server, url = await _start_server()
+    server, url = await start_counter_server()
     processes = [psutil.Process(), psutil.Process(server.pid)]
     figures: dict[str, float] = {}
     try:
         runtime = Runtime(module_for(url), store_factory(), admin_port=None)
         await runtime.start()
-        await _flood(runtime, ["warmup"], 100)  # registers the state spec, warms pools
+        await flood(runtime, ["warmup"], 100)  # registers the state spec, warms pools
 
         for name, ids in [("1,000 ids", [str(i) for i in range(1000)]), ("1 hot id", ["hot"])]:
             cpu = _cpu(processes)
-            result = Figures(f"{label}: {name}", messages, await _flood(runtime, ids, messages),
+            result = Figures(f"{label}: {name}", messages, await flood(runtime, ids, messages),
                              0.0)
             result.cpu_s = _cpu(processes) - cpu
-            assert _count(runtime, ids) == messages, "lost or duplicated increments"
+            assert count_total(runtime, ids) == messages, "lost or duplicated increments"
             print(result.line(), flush=True)
             figures[name] = result.rate
 
