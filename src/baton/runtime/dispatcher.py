@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 
 from statefun.request_reply_pb2 import FromFunction, TypedValue
 
@@ -20,7 +21,7 @@ from baton.runtime.address import Address
 from baton.runtime.egress import EgressRejected, EgressRouter
 from baton.runtime.invoker import AddressFailure, InvocationResponse, Invoker
 from baton.runtime.messages import DelayedMessage, EgressRecord, Message
-from baton.runtime.metrics import Metrics
+from baton.runtime.metrics import FunctionMetrics, Metrics
 from baton.runtime.state_registry import StateRegistry
 from baton.runtime.store import DeadLetter, Store, StoredValue
 from baton.runtime.timers import Timers
@@ -33,6 +34,14 @@ _DELETE = FromFunction.PersistedValueMutation.DELETE
 
 def _value(typed: TypedValue) -> bytes | None:
     return typed.value if typed.has_value or typed.value else None
+
+
+@dataclass(slots=True)
+class _FunctionType:
+    """What the dispatcher keeps per function type."""
+
+    endpoint: EndpointSpec | None
+    metrics: FunctionMetrics
 
 
 class Dispatcher:
@@ -57,7 +66,8 @@ class Dispatcher:
         self._egress = egress
         self._metrics = metrics
         self.timers = Timers(store, self.deliver)
-        self._endpoints: dict[TypeName, EndpointSpec | None] = {}
+        # Per function type, looked up by (namespace, type) so no TypeName is built per message.
+        self._types: dict[tuple[str, str], _FunctionType] = {}
         self._inflight: set[Address] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._queued = 0
@@ -74,12 +84,17 @@ class Dispatcher:
     # --- routing ---------------------------------------------------------------------------
 
     def endpoint(self, function_type: TypeName) -> EndpointSpec | None:
-        """The endpoint of a function type (exact binding before wildcard), cached."""
-        try:
-            return self._endpoints[function_type]
-        except KeyError:
-            endpoint = self._endpoints[function_type] = self._module.endpoint_for(function_type)
-            return endpoint
+        """The endpoint of a function type (exact binding before wildcard)."""
+        return self._type_of(function_type.namespace, function_type.name).endpoint
+
+    def _type_of(self, namespace: str, type_: str) -> _FunctionType:
+        info = self._types.get((namespace, type_))
+        if info is None:
+            function_type = TypeName(namespace, type_)
+            info = self._types[(namespace, type_)] = _FunctionType(
+                self._module.endpoint_for(function_type), self._metrics.of(function_type)
+            )
+        return info
 
     async def ingest(self, *messages: Message, idempotency_key: str | None = None) -> bool:
         """Accept messages from an ingress: wait while saturated; return once they are durable.
@@ -105,10 +120,10 @@ class Dispatcher:
         address = message.target
         self._store.append(message)
         self._queued += 1
-        self._metrics.of(address.function_type).messages_in += 1
+        info = self._type_of(address.namespace, address.type)
+        info.metrics.messages_in += 1
         if address in self._inflight:
-            endpoint = self.endpoint(address.function_type)
-            limit = endpoint.max_num_batch_requests if endpoint else 0
+            limit = info.endpoint.max_num_batch_requests if info.endpoint else 0
             if 0 < limit <= self._store.backlog(address):
                 self._blocked.add(address)
                 self._capacity.clear()
@@ -126,7 +141,7 @@ class Dispatcher:
                 self._start(address)
 
     def _start(self, address: Address) -> None:
-        endpoint = self.endpoint(address.function_type)
+        endpoint = self._type_of(address.namespace, address.type).endpoint
         if endpoint is None:
             self.park(
                 address,
@@ -145,7 +160,7 @@ class Dispatcher:
 
     async def _drive(self, address: Address, endpoint: EndpointSpec) -> None:
         limit = endpoint.max_num_batch_requests
-        metrics = self._metrics.of(address.function_type)
+        metrics = self._type_of(address.namespace, address.type).metrics
         try:
             while address not in self._store.parked():
                 batch = self._store.head(address, limit)
@@ -190,7 +205,7 @@ class Dispatcher:
         records = self._check_egress(response)
         self._check_delayed(address, response)
         mutations = self._check_mutations(address, response, now)
-        metrics = self._metrics.of(address.function_type)
+        metrics = self._type_of(address.namespace, address.type).metrics
 
         for outgoing in response.outgoing_messages:
             t = outgoing.target
@@ -296,7 +311,7 @@ class Dispatcher:
     def park(self, address: Address, reason: str) -> None:
         """Stop invoking an address, keeping its messages, and say why."""
         self._store.park(address, reason)
-        self._metrics.of(address.function_type).parked += 1
+        self._type_of(address.namespace, address.type).metrics.parked += 1
         self._blocked.discard(address)
         self._update_capacity()
         log.warning("parked %s: %s (messages kept: %d)", address, reason, self._store.backlog(address))
