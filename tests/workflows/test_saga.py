@@ -94,6 +94,11 @@ async def test_an_execution_started_by_a_function_replies_to_it(saga_app):
     assert (reply["execution"], reply["status"]) == ("o7", "SUCCEEDED")
     assert reply["output"]["shipment"]["tracking"] == "TRK-o7"
     assert json.loads(await saga_app.take("results"))["execution"] == "o7"  # and the egress too
+    # Starting it again from a function: the finished result comes back, nothing runs again.
+    await saga_app.send("client/starter/c2", json.dumps(order), "application/vnd.saga/Order")
+    again = json.loads(await saga_app.take("out"))
+    assert again == reply and again["workflow"] == "saga/order"
+    assert _effects("o7") == ["charge", "reserve", "ship"]
 
 
 async def test_workflows_list_and_describe_from_the_cli(saga_app):

@@ -11,6 +11,7 @@ baton and on a real StateFun cluster.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -123,7 +124,7 @@ class WorkflowFunction:
             return
         execution = stored["execution"]
         if execution.get("status", "RUNNING") != "RUNNING":
-            self._reply(context, caller, _result(context.address.id, execution))
+            self._reply(context, caller, self._result(context.address.id, execution))
         elif caller not in stored["callers"]:
             stored["callers"].append(caller)
             context.storage.execution = stored
@@ -154,13 +155,17 @@ class WorkflowFunction:
             elif isinstance(command, CancelTimer):
                 context.cancel_delayed_message(self._token(command.timer_id))
             elif isinstance(command, ExecutionFinished):
-                result = {
-                    "execution": me.id, "workflow": str(self.spec.id), "status": command.status,
-                    "output": command.output, "error": command.error, "cause": command.cause,
-                }
+                result = self._result(me.id, dataclasses.asdict(command))
                 for caller in stored["callers"]:
                     self._reply(context, caller, result)
                 self._publish(context, result)
+
+    def _result(self, execution_id: str, outcome: dict[str, Any]) -> dict[str, Any]:
+        """An ExecutionResult body from a finished execution (or its stored JSON)."""
+        return {
+            "execution": execution_id, "workflow": str(self.spec.id),
+            **{key: outcome.get(key) for key in ("status", "output", "error", "cause")},
+        }
 
     def _token(self, timer_id: str) -> str:
         # Tokens are scoped by the sender's id only; the workflow type keeps types apart.
@@ -200,13 +205,6 @@ class WorkflowFunction:
 
 def _address(address) -> str | None:
     return f"{address.namespace}/{address.name}/{address.id}" if address else None
-
-
-def _result(execution_id: str, execution: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "execution": execution_id,
-        **{k: execution.get(k) for k in ("status", "output", "error", "cause")},
-    }
 
 
 def workflow_functions(
