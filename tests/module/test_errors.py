@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from baton.module import ModuleError, load_module, load_module_text
+from baton.module import ModuleError, load_module
+from tests.module.inline import error_of
 
 FIXTURES = Path(__file__).parent / "fixtures"
-
-
-def yaml(text: str) -> str:
-    """Inline YAML: dedented, so line 1 is the first line after the opening quotes."""
-    return textwrap.dedent(text).lstrip("\n")
-
-
-def error_of(text: str, file: str = "module.yaml", **kwargs) -> ModuleError:
-    with pytest.raises(ModuleError) as info:
-        load_module_text(yaml(text), file, **kwargs)
-    return info.value
 
 
 V2_HEAD = """

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import textwrap
 import warnings
 from datetime import timedelta
 
@@ -22,18 +21,7 @@ from baton.module import (
     validate_application,
 )
 from baton.module.specs import LambdaEndpointSpec, LambdaUrlTransportSpec
-
-
-def yaml(text: str) -> str:
-    """Inline YAML: dedented, so line 1 is the first line after the opening quotes."""
-    return textwrap.dedent(text).lstrip("\n")
-
-
-def error_of(text: str, file: str = "module.yaml", **kwargs) -> ModuleError:
-    with pytest.raises(ModuleError) as info:
-        load_module_text(yaml(text), file, **kwargs)
-    return info.value
-
+from tests.module.inline import error_of, yaml
 
 LAMBDA_HEAD = """
 kind: baton.endpoints.v1/lambda

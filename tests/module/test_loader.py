@@ -32,13 +32,9 @@ from baton.module import (
     load_module_text,
     validate_application,
 )
+from tests.module.inline import yaml
 
 FIXTURES = Path(__file__).parent / "fixtures"
-
-
-def yaml(text: str) -> str:
-    """Inline YAML: dedented, so line 1 is the first line after the opening quotes."""
-    return textwrap.dedent(text).lstrip("\n")
 
 
 def test_greeter_fixture_matches_the_playground_python_greeter():
