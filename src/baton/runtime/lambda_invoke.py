@@ -184,11 +184,7 @@ class LambdaInvoker:
         """The boto3 client for this endpoint's region and URL (created once), and the region."""
         with self._lock:
             import boto3
-            from botocore import UNSIGNED
-            from botocore.config import Config
             from botocore.exceptions import BotoCoreError
-
-            from baton.runtime.aws_signing import CREDENTIAL_CHAIN
 
             if self._session is None:
                 try:
@@ -208,28 +204,45 @@ class LambdaInvoker:
             client = self._clients.get(key)
             if client is not None:
                 return client, region
-            options: dict[str, Any] = {}
-            try:
-                credentials = session.get_credentials()
-            except BotoCoreError as error:
-                raise TransportError(f"resolving AWS credentials failed: {error}") from None
-            if credentials is None:
-                if not endpoint.endpoint_url:
-                    raise TransportError(f"cannot invoke {function_name}: {CREDENTIAL_CHAIN}")
-                # A local Invoke API (`baton lambda local`) needs no credentials.
-                options["signature_version"] = UNSIGNED
-            config = Config(
-                retries={"max_attempts": 0},
-                connect_timeout=key[3],
-                read_timeout=budget,
+            client = lambda_client(
+                session, region, endpoint.endpoint_url, function_name,
+                connect_timeout=key[3], read_timeout=budget,
                 max_pool_connections=self._max_concurrency,
-                **options,
-            )
-            client = session.client(
-                "lambda", region_name=region, endpoint_url=endpoint.endpoint_url, config=config
             )
             self._clients[key] = client
             return client, region
+
+
+def lambda_client(
+    session: Any, region: str, endpoint_url: str | None, function_name: str, *,
+    connect_timeout: float, read_timeout: float, max_pool_connections: int = 10,
+    max_attempts: int = 0,
+) -> Any:
+    """A boto3 Lambda client; unsigned for a local Invoke API when the AWS chain has nothing."""
+    from botocore import UNSIGNED
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError
+
+    from baton.runtime.aws_signing import CREDENTIAL_CHAIN
+
+    options: dict[str, Any] = {}
+    try:
+        credentials = session.get_credentials()
+    except BotoCoreError as error:
+        raise TransportError(f"resolving AWS credentials failed: {error}") from None
+    if credentials is None:
+        if not endpoint_url:
+            raise TransportError(f"cannot invoke {function_name}: {CREDENTIAL_CHAIN}")
+        # A local Invoke API (`baton lambda local`) needs no credentials.
+        options["signature_version"] = UNSIGNED
+    config = Config(
+        retries={"max_attempts": max_attempts},
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        max_pool_connections=max_pool_connections,
+        **options,
+    )
+    return session.client("lambda", region_name=region, endpoint_url=endpoint_url, config=config)
 
 
 def region_from_arn(function_name: str) -> str | None:

@@ -17,6 +17,8 @@ from typing import Any
 
 from statefun import StatefulFunctions
 
+from baton.runtime.lambda_invoke import lambda_client, region_from_arn
+from baton.runtime.transport import TransportError
 from baton.workflows.resources import LAMBDA_INVOKE
 from baton.workflows.messages import LAMBDA_BRIDGE, TASK_REQUEST, reply_task_result, task_result
 
@@ -50,28 +52,29 @@ def lambda_target(resource: str, task_input: Any) -> LambdaTarget:
 
 
 class LambdaBridge:
-    """Invokes Lambda for workflow tasks; one boto3 client, calls run in threads."""
+    """Invokes Lambda for workflow tasks; a boto3 client per region, calls run in threads."""
 
     def __init__(self, endpoint_url: str | None = None, region: str | None = None) -> None:
         self.endpoint_url = endpoint_url or os.environ.get("BATON_LAMBDA_ENDPOINT_URL")
         self.region = region
-        self._client = None
+        self._session = None
+        self._clients: dict[str, Any] = {}
 
     def _lambda(self, function: str):
-        if self._client is None:
-            import boto3
-            from botocore import UNSIGNED
-            from botocore.config import Config
+        import boto3
 
-            region = self.region or _region_of(function) or os.environ.get("AWS_REGION") or "us-east-1"
-            config = Config(retries={"max_attempts": 3, "mode": "standard"}, read_timeout=900)
-            if _is_loopback(self.endpoint_url):
-                # `baton lambda local` needs no AWS credentials: do not ask the chain for any.
-                config = config.merge(Config(signature_version=UNSIGNED))
-            self._client = boto3.client(
-                "lambda", region_name=region, endpoint_url=self.endpoint_url, config=config
+        if self._session is None:
+            self._session = boto3.Session()
+        region = (
+            self.region or region_from_arn(function) or self._session.region_name or "us-east-1"
+        )
+        client = self._clients.get(region)
+        if client is None:
+            client = self._clients[region] = lambda_client(
+                self._session, region, self.endpoint_url, function,
+                connect_timeout=10, read_timeout=900, max_attempts=3,
             )
-        return self._client
+        return client
 
     def invoke(self, target: LambdaTarget) -> tuple[Any, str | None, str | None]:
         """Invoke synchronously; (output, error, cause)."""
@@ -85,6 +88,8 @@ class LambdaBridge:
             kwargs["Qualifier"] = target.qualifier
         try:
             response = self._lambda(target.function).invoke(**kwargs)
+        except TransportError as error:  # no credentials, no session
+            return None, "Lambda.SdkClientException", str(error)
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "ServiceException")
             return None, f"Lambda.{code}", str(error)
@@ -115,18 +120,6 @@ class LambdaBridge:
                 task_id, error=failure, cause=cause
             )
         reply_task_result(context, body)
-
-
-def _is_loopback(url: str | None) -> bool:
-    from urllib.parse import urlparse
-
-    host = urlparse(url).hostname if url else None
-    return host is not None and (host == "localhost" or host.startswith("127.") or host == "::1")
-
-
-def _region_of(arn: str) -> str | None:
-    parts = arn.split(":")
-    return parts[3] if len(parts) > 3 and parts[0] == "arn" and parts[3] else None
 
 
 def bind_lambda_bridge(functions: StatefulFunctions, bridge: LambdaBridge | None = None) -> None:
