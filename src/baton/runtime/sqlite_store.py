@@ -282,9 +282,6 @@ class SqliteStore(MemoryStore):
         cached = {a for a in self._states if a.namespace == namespace and a.type == type_}
         return sorted(a for a in stored | cached if self.states(a))
 
-    def state_count(self) -> int:
-        return self._reader.execute("SELECT count(DISTINCT address) FROM state").fetchone()[0]
-
     # --- mailboxes -------------------------------------------------------------------------
 
     def append(self, message: Message) -> None:

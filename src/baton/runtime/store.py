@@ -183,9 +183,6 @@ class MemoryStore(Store):
         else:
             self._states.setdefault(address, {})[name] = value
 
-    def state_count(self) -> int:
-        return len(self._states)
-
     def addresses_with_state(self, namespace: str, type_: str) -> list[Address]:
         return sorted(
             a for a, values in self._states.items()
