@@ -120,7 +120,7 @@ import statefun, google.protobuf
 from google.protobuf.internal import api_implementation
 from statefun import IntType
 from statefun.request_reply_pb2 import FromFunction, ToFunction
-from baton.serve.envelope import direct_invoke_payload
+from baton.aws.envelope import direct_invoke_payload
 from demo_app.handler import handler
 
 request = ToFunction()

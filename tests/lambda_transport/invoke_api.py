@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 from statefun import RequestReplyHandler, StatefulFunctions
 
-from baton.serve.envelope import DIRECT_INVOKE_KEY, DIRECT_INVOKE_VERSION, http_response
+from baton.aws.envelope import DIRECT_INVOKE_KEY, DIRECT_INVOKE_VERSION, http_response
 
 INVOKE_PATH = "/2015-03-31/functions/{name}/invocations"
 

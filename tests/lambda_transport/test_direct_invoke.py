@@ -13,9 +13,10 @@ import pytest
 from moto.server import ThreadedMotoServer
 from statefun.request_reply_pb2 import FromFunction, ToFunction
 
+from baton.aws.arns import region_of as region_from_arn
 from baton.module.specs import LambdaEndpointSpec, TargetFunctions
-from baton.runtime.lambda_invoke import LambdaInvoker, region_from_arn
-from baton.runtime.transport import TransportError
+from baton.runtime.transports.base import TransportError
+from baton.runtime.transports.lambda_invoke import LambdaInvoker
 from tests.conftest import serve_app
 from tests.lambda_transport.conftest import ACCESS_KEY
 from tests.lambda_transport.functions import (

@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from baton.runtime.aws_signing import AwsSigner, region_from_url
+from baton.aws.signing import AwsSigner, region_from_url
 from tests.conftest import serve_app
 from tests.lambda_transport.conftest import ACCESS_KEY, SECRET_KEY, SESSION_TOKEN
 from tests.lambda_transport.function_url import FunctionUrlAuth

@@ -21,7 +21,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from baton.serve import LambdaLocal, LocalFunction
-from baton.serve.envelope import direct_invoke_payload, parse_http_response
+from baton.aws.envelope import direct_invoke_payload, parse_http_response
 from tests.serve.protocol import from_function, missing_state, modified_ints, to_function
 from tests.serve.conftest import free_port, wait_for_output
 

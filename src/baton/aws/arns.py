@@ -97,8 +97,12 @@ def is_lambda_function(text: str) -> bool:
 
 
 def region_of(text: str) -> str | None:
-    """The region of a function ARN, else None (names and partial ARNs carry none)."""
-    try:
-        return parse_function(text).region
-    except NotALambdaFunction:
+    """The region of a function ARN, else None (names and partial ARNs carry none).
+
+    Only the ARN's prefix is read, so an endpoint's `functionName` template such as
+    `arn:aws:lambda:eu-west-1:123456789012:function:fn-{function.name}` has a region too.
+    """
+    arn = _ARN.fullmatch(text)
+    if arn is None or not REGION.fullmatch(arn["region"]) or not _ACCOUNT.fullmatch(arn["account"]):
         return None
+    return arn["region"]

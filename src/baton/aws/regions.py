@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from baton.aws.arns import region_of
+from baton.aws.errors import AwsSetupError
 
 LOCAL_REGION = "us-east-1"  # for a local Invoke API (`baton lambda local`, moto) with no region
 
 
-class NoRegion(LookupError):
+class NoRegion(AwsSetupError, LookupError):
     """No region could be found for a call; the message says how to give one."""
+
+    @classmethod
+    def for_function(cls, function: str) -> NoRegion:
+        return cls(
+            f"no AWS region to invoke {function} in: set `region` in the endpoint, use a "
+            "function ARN, or set AWS_REGION / AWS_DEFAULT_REGION or the profile's region"
+        )
 
 
 def resolve_region(
@@ -23,7 +31,4 @@ def resolve_region(
         return region
     if endpoint_url:
         return LOCAL_REGION
-    raise NoRegion(
-        f"no AWS region to invoke {function} in: set `region` in the endpoint, use a "
-        "function ARN, or set AWS_REGION / AWS_DEFAULT_REGION or the profile's region"
-    )
+    raise NoRegion.for_function(function)

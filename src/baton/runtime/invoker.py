@@ -3,23 +3,26 @@
 It attaches every registered state value (honouring TTL), handles IncompleteInvocationContext by
 registering the missing specs and re-sending the same batch, and turns every way a call can fail
 into an `AddressFailure` carrying a reason an operator can act on.
+
+Each round has two steps: `touch_states` does the TTL bookkeeping a request implies (the only
+store writes), then `build_request` serializes the request, a pure function of its inputs.
 """
 
 from __future__ import annotations
 
-import time
+from collections.abc import Mapping, Sequence
 
 from google.protobuf.message import DecodeError
 from statefun.request_reply_pb2 import FromFunction, ToFunction
 
-from baton.module.specs import EndpointSpec, HttpEndpointSpec
+from baton.module.specs import EndpointSpec
 from baton.runtime.address import Address
+from baton.runtime.clock import SYSTEM_CLOCK, Clock
 from baton.runtime.messages import Message
 from baton.runtime.metrics import Metrics
-from baton.runtime.state_registry import ExpireMode, StateRegistry, StateTypeMismatch
+from baton.runtime.state_registry import ExpireMode, StateRegistry, StateTypeMismatch, ValueSpec
 from baton.runtime.store import Store, StoredValue
-from baton.runtime.lambda_invoke import LambdaInvoker
-from baton.runtime.transport import HttpTransport, TransportError
+from baton.runtime.transports import TransportError, TransportFactory
 
 InvocationResponse = FromFunction.InvocationResponse
 
@@ -35,40 +38,43 @@ class Invoker:
     MAX_INCOMPLETE_ROUNDS = 8
 
     def __init__(
-        self, store: Store, registry: StateRegistry, transport: HttpTransport, metrics: Metrics
+        self,
+        store: Store,
+        registry: StateRegistry,
+        metrics: Metrics,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        transports: TransportFactory | None = None,
     ) -> None:
         self._store = store
         self._registry = registry
-        self._transport = transport
-        self._lambda: LambdaInvoker | None = None  # created on first use (boto3 is slow to load)
         self._metrics = metrics
+        self._clock = clock
+        self.transports = transports if transports is not None else TransportFactory()
 
     async def invoke(
         self, address: Address, endpoint: EndpointSpec, batch: list[Message]
-    ) -> InvocationResponse:
+    ) -> FromFunction.InvocationResponse:
         """Send `batch` to `address` until the function answers with a complete response."""
         function_type = address.function_type
-        url = endpoint.url_for(function_type)
+        target = endpoint.url_for(function_type)
+        transport = self.transports.get(endpoint)
         metrics = self._metrics.of(function_type)
         for _ in range(self.MAX_INCOMPLETE_ROUNDS):
-            body = self._request(address, batch)
+            now = self._clock.now()
+            specs = self._registry.specs(function_type)
+            states = touch_states(self._store, address, specs, now)
+            body = build_request(address, batch, states, specs, now)
             metrics.requests += 1
             try:
-                if isinstance(endpoint, HttpEndpointSpec):
-                    reply = await self._transport.call(
-                        url, endpoint.transport, body, metrics.count_failed_attempt
-                    )
-                else:
-                    if self._lambda is None:
-                        self._lambda = LambdaInvoker()
-                    reply = await self._lambda.call(endpoint, url, body, metrics.count_failed_attempt)
+                reply = await transport.call(target, body, metrics.count_failed_attempt)
             except TransportError as error:
-                raise AddressFailure(f"calling {url} failed: {error}") from None
+                raise AddressFailure(f"calling {target} failed: {error}") from None
             try:
                 response = FromFunction.FromString(reply)
             except DecodeError as error:
                 raise AddressFailure(
-                    f"{url} replied with a body that is not a FromFunction ({error}); "
+                    f"{target} replied with a body that is not a FromFunction ({error}); "
                     "is it a StateFun SDK endpoint?"
                 ) from None
             if response.WhichOneof("response") != "incomplete_invocation_context":
@@ -80,51 +86,71 @@ class Invoker:
             except StateTypeMismatch as error:
                 raise AddressFailure(str(error)) from None
         raise AddressFailure(
-            f"{url} kept answering IncompleteInvocationContext after "
+            f"{target} kept answering IncompleteInvocationContext after "
             f"{self.MAX_INCOMPLETE_ROUNDS} rounds; check the function's state declarations"
         )
 
     async def close(self) -> None:
         """Close connection pools and Lambda worker threads."""
-        await self._transport.close()
-        if self._lambda is not None:
-            self._lambda.close()
+        await self.transports.close()
 
-    def _request(self, address: Address, batch: list[Message]) -> bytes:
-        """Serialize a ToFunction carrying every registered state and the batch."""
-        now = time.time()
-        request = ToFunction()
-        invocation = request.invocation
-        target = invocation.target
-        target.namespace, target.type, target.id = address
-        values = self._store.states(address)
-        for name, spec in self._registry.specs(address.function_type).items():
-            persisted = invocation.state.add()
-            persisted.state_name = name
-            stored = values.get(name)
-            if stored is None:
-                continue
-            if stored.expired(now):
-                self._store.put_state(address, name, None)
-                continue
-            if spec.expire_mode is ExpireMode.AFTER_INVOKE and spec.ttl_seconds:
-                # Every request reads every state, so AFTER_INVOKE refreshes them all (§2.6).
-                self._store.put_state(
-                    address, name, StoredValue(stored.typename, stored.value, now + spec.ttl_seconds)
-                )
-            typed = persisted.state_value
-            typed.typename = stored.typename
-            typed.has_value = True
-            typed.value = stored.value
-        for message in batch:
-            entry = invocation.invocations.add()
-            caller = message.caller
-            if caller is not None:
-                pb = entry.caller
-                pb.namespace, pb.type, pb.id = caller
-            argument = entry.argument
-            argument.typename = message.typename
-            if message.value is not None:
-                argument.has_value = True
-                argument.value = message.value
-        return request.SerializeToString()
+
+def touch_states(
+    store: Store, address: Address, specs: Mapping[str, ValueSpec], now: float
+) -> dict[str, StoredValue]:
+    """The TTL bookkeeping of sending a request at `now`; returns the values it will carry.
+
+    Expired values are deleted (and not sent). Every request reads every registered state, so
+    AFTER_INVOKE values get their expiry refreshed each time (statefun-reference §2.6).
+    """
+    values = store.states(address)
+    live: dict[str, StoredValue] = {}
+    for name, spec in specs.items():
+        stored = values.get(name)
+        if stored is None:
+            continue
+        if stored.expired(now):
+            store.put_state(address, name, None)
+            continue
+        if spec.expire_mode is ExpireMode.AFTER_INVOKE and spec.ttl_seconds:
+            stored = StoredValue(stored.typename, stored.value, now + spec.ttl_seconds)
+            store.put_state(address, name, stored)
+        live[name] = stored
+    return live
+
+
+def build_request(
+    address: Address,
+    batch: Sequence[Message],
+    states: Mapping[str, StoredValue],
+    specs: Mapping[str, ValueSpec],
+    now: float,
+) -> bytes:
+    """A serialized ToFunction: every registered state (a value only if stored and not expired
+    at `now`) and the batch. Pure: reads nothing else and writes nothing."""
+    request = ToFunction()
+    invocation = request.invocation
+    target = invocation.target
+    target.namespace, target.type, target.id = address
+    for name in specs:
+        persisted = invocation.state.add()
+        persisted.state_name = name
+        stored = states.get(name)
+        if stored is None or stored.expired(now):
+            continue
+        typed = persisted.state_value
+        typed.typename = stored.typename
+        typed.has_value = True
+        typed.value = stored.value
+    for message in batch:
+        entry = invocation.invocations.add()
+        caller = message.caller
+        if caller is not None:
+            pb = entry.caller
+            pb.namespace, pb.type, pb.id = caller
+        argument = entry.argument
+        argument.typename = message.typename
+        if message.value is not None:
+            argument.has_value = True
+            argument.value = message.value
+    return request.SerializeToString()

@@ -23,7 +23,6 @@ from baton.runtime.metrics import Metrics
 from baton.runtime.playground import egress_app, ingress_app
 from baton.runtime.state_registry import StateRegistry
 from baton.runtime.store import MemoryStore, Store
-from baton.runtime.transport import HttpTransport
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +70,8 @@ class Runtime:
         self.admin_port = admin_port
         self.metrics = Metrics()
         self.registry = StateRegistry()
-        self.transport = HttpTransport()
         self.egress = EgressRouter(module, self.store)
-        self.invoker = Invoker(self.store, self.registry, self.transport, self.metrics)
+        self.invoker = Invoker(self.store, self.registry, self.metrics)
         self.dispatcher = Dispatcher(
             module, self.store, self.invoker, self.registry, self.egress, self.metrics,
             max_queued=max_queued, max_inflight=max_inflight,

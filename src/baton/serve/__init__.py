@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from baton.serve.envelope import (
+from baton.aws.envelope import (
     ProxyResponse,
     direct_invoke_payload,
     http_response,

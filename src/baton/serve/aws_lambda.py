@@ -1,6 +1,6 @@
 """An AWS Lambda handler answering StateFun invocation batches with official-SDK functions.
 
-One handler serves three event shapes (see `baton.serve.envelope`):
+One handler serves three event shapes (see `baton.aws.envelope`):
 
 * a Lambda Function URL / API Gateway HTTP API event (payload format 2.0),
 * an API Gateway REST API proxy event (payload format 1.0; ALB events look the same),
@@ -37,7 +37,7 @@ from google.protobuf.message import DecodeError
 from statefun import RequestReplyHandler, StatefulFunctions
 from statefun.request_reply_pb2 import ToFunction
 
-from baton.serve.envelope import (
+from baton.aws.envelope import (
     CONTENT_TYPE,
     DIRECT_INVOKE_KEY,
     DIRECT_INVOKE_VERSION,

@@ -4,7 +4,8 @@ A workflow Task whose Resource is a Lambda ARN (or `arn:aws:states:::lambda:invo
 `FunctionName`/`Payload` parameters) is sent here; the bridge invokes the function with the task
 input as its JSON event and replies with the result, or with Step Functions' error convention:
 error = the Lambda's `errorType`, cause = the Lambda error payload. Point it at
-`baton lambda local` with `endpoint_url` (or BATON_LAMBDA_ENDPOINT_URL).
+`baton lambda local` with `endpoint_url` (or BATON_LAMBDA_ENDPOINT_URL). Function references,
+regions and clients follow `baton.aws`, like the runtime's direct-invoke transport.
 """
 
 from __future__ import annotations
@@ -17,11 +18,10 @@ from typing import Any
 
 from statefun import StatefulFunctions
 
-from baton.runtime.lambda_invoke import lambda_client, region_from_arn
-from baton.runtime.transport import TransportError
-from baton.workflows.resources import LAMBDA_INVOKE
+from baton.aws.arns import LAMBDA_INVOKE, NotALambdaFunction, parse_function
+from baton.aws.clients import LambdaClients
+from baton.aws.errors import AwsSetupError
 from baton.workflows.messages import LAMBDA_BRIDGE, TASK_REQUEST, reply_task_result, task_result
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,13 +42,17 @@ def lambda_target(resource: str, task_input: Any) -> LambdaTarget:
         return LambdaTarget(
             task_input["FunctionName"], task_input.get("Qualifier"), task_input.get("Payload"), True
         )
-    if not resource.startswith("arn:"):  # a function name, maybe with :qualifier
-        name, _, qualifier = resource.partition(":")
-        return LambdaTarget(name, qualifier or None, task_input, False)
-    # arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]
-    parts = resource.split(":")
-    qualifier = parts[7] if len(parts) > 7 else None
-    return LambdaTarget(":".join(parts[:7]), qualifier, task_input, False)
+    # A name or ARN, maybe with :qualifier. NotALambdaFunction is a ValueError: the task fails.
+    function = parse_function(resource)
+    return LambdaTarget(function.unqualified, function.qualifier, task_input, False)
+
+
+def _local_name(function: str) -> str:
+    """A local Invoke API (`baton lambda local`) knows functions by name, not by ARN."""
+    try:
+        return parse_function(function).name
+    except NotALambdaFunction:
+        return function  # let the Invoke API say what is wrong with it
 
 
 class LambdaBridge:
@@ -57,23 +61,15 @@ class LambdaBridge:
     def __init__(self, endpoint_url: str | None = None, region: str | None = None) -> None:
         self.endpoint_url = endpoint_url or os.environ.get("BATON_LAMBDA_ENDPOINT_URL")
         self.region = region
-        self._session = None
-        self._clients: dict[str, Any] = {}
+        # A task waits for its Lambda as long as Lambda runs (900 s); botocore retries 3 times.
+        self._clients = LambdaClients(max_attempts=3)
 
-    def _lambda(self, function: str):
-        import boto3
-
-        if self._session is None:
-            self._session = boto3.Session()
-        region = (
-            self.region or region_from_arn(function) or self._session.region_name or "us-east-1"
+    def _lambda(self, function: str) -> Any:
+        """The client for `function`'s region (`baton.aws.regions.resolve_region`)."""
+        client, _ = self._clients.client(
+            function, region=self.region, endpoint_url=self.endpoint_url,
+            connect_timeout=10, read_timeout=900,
         )
-        client = self._clients.get(region)
-        if client is None:
-            client = self._clients[region] = lambda_client(
-                self._session, region, self.endpoint_url, function,
-                connect_timeout=10, read_timeout=900, max_attempts=3,
-            )
         return client
 
     def invoke(self, target: LambdaTarget) -> tuple[Any, str | None, str | None]:
@@ -82,13 +78,13 @@ class LambdaBridge:
 
         function = target.function
         if self.endpoint_url and function.startswith("arn:"):
-            function = function.rsplit(":", 1)[-1]  # a local Invoke API knows functions by name
+            function = _local_name(function)
         kwargs: dict[str, Any] = {"FunctionName": function, "Payload": json.dumps(target.payload)}
         if target.qualifier:
             kwargs["Qualifier"] = target.qualifier
         try:
             response = self._lambda(target.function).invoke(**kwargs)
-        except TransportError as error:  # no credentials, no session
+        except AwsSetupError as error:  # no session, credentials or region
             return None, "Lambda.SdkClientException", str(error)
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "ServiceException")

@@ -8,22 +8,15 @@
 
 from __future__ import annotations
 
-import re
+from baton.aws.arns import LAMBDA_INVOKE, is_lambda_function
 
-LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
-_LAMBDA_ARN = re.compile(
-    r"arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?"
-)
-_LAMBDA_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?")
+__all__ = ["LAMBDA_INVOKE", "is_function_type", "is_lambda", "is_supported"]
 
 
 def is_lambda(resource: str) -> bool:
-    """A Lambda ARN or name, or the lambda:invoke integration."""
-    return (
-        resource == LAMBDA_INVOKE
-        or _LAMBDA_ARN.fullmatch(resource) is not None
-        or _LAMBDA_NAME.fullmatch(resource) is not None
-    )
+    """A Lambda function (`baton.aws.arns`: ARN, partial ARN or name), or the lambda:invoke
+    integration."""
+    return resource == LAMBDA_INVOKE or is_lambda_function(resource)
 
 
 def is_function_type(resource: str) -> bool:

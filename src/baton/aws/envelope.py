@@ -1,4 +1,5 @@
-"""How StateFun bytes travel through Lambda's JSON payloads.
+"""How StateFun bytes travel through Lambda's JSON payloads (both sides: the runtime's direct
+Invoke transport writes requests and reads replies, the serve handler does the opposite).
 
 Requests come as a Function URL / HTTP API (payload 2.0) or API Gateway REST proxy event with
 a base64 body, or, for direct `Invoke`, as baton's envelope `{"baton.statefun": "v1", "body":

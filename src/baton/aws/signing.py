@@ -1,4 +1,4 @@
-"""AWS credentials and SigV4 signing for `baton.transports.v1/lambda-url`.
+"""AWS credentials and SigV4 signing (for the runtime's `baton.transports.v1/lambda-url`).
 
 A Lambda Function URL whose auth type is AWS_IAM accepts only requests signed with Signature
 Version 4 for the service `lambda` (`execute-api` for an API Gateway with IAM auth). Lambda
@@ -23,18 +23,14 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials, ReadOnlyCredentials, RefreshableCredentials
 from botocore.exceptions import BotoCoreError
 
-CREDENTIAL_CHAIN = (
-    "the standard AWS credential chain found no credentials: set AWS_PROFILE to a profile in "
-    "~/.aws/config or ~/.aws/credentials, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (plus "
-    "AWS_SESSION_TOKEN for temporary credentials), or run `aws sso login` / `aws configure`, or "
-    "run where a container, instance or web-identity role provides them"
-)
+from baton.aws.clients import new_session
+from baton.aws.errors import CREDENTIAL_CHAIN, AwsSetupError
 
 # https://<url-id>.lambda-url.<region>.on.aws
 _FUNCTION_URL_HOST = re.compile(r"^[^.]+\.lambda-url\.([a-z0-9-]+)\.on\.aws\.?$", re.IGNORECASE)
 
 
-class SigningError(Exception):
+class SigningError(AwsSetupError):
     """A request cannot be signed (no credentials, no region); retrying will not help."""
 
 
@@ -47,7 +43,7 @@ def region_from_url(url: str) -> str | None:
 def resolve_credentials(session: boto3.Session) -> Credentials:
     """The session's credentials from the AWS chain; SigningError naming the chain if none."""
     try:
-        credentials = session.get_credentials()
+        credentials: Credentials | None = session.get_credentials()
     except BotoCoreError as error:  # e.g. ProfileNotFound, a failing credential_process
         raise SigningError(f"resolving AWS credentials failed: {error}. {_hint()}") from None
     if credentials is None:
@@ -66,7 +62,7 @@ class AwsSigner:
     process), so resolution and refreshes run in a worker thread, never on the event loop.
     """
 
-    def __init__(self, session_factory: Callable[[], boto3.Session] = boto3.Session) -> None:
+    def __init__(self, session_factory: Callable[[], boto3.Session] = new_session) -> None:
         self._session_factory = session_factory
         self._session: boto3.Session | None = None
         self._credentials: Credentials | None = None
@@ -76,10 +72,12 @@ class AwsSigner:
         if self._credentials is not None:
             return self._credentials
         async with self._lock:
-            if self._credentials is None:
+            credentials = self._credentials
+            if credentials is None:
                 # Not cached while missing: credentials written later are picked up on resume.
-                self._session, self._credentials = await asyncio.to_thread(self._load)
-        return self._credentials
+                self._session, credentials = await asyncio.to_thread(self._load)
+                self._credentials = credentials
+        return credentials
 
     def _load(self) -> tuple[boto3.Session, Credentials]:
         try:

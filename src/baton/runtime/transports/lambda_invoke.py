@@ -1,12 +1,13 @@
 """Direct Lambda invocation (`baton.endpoints.v1/lambda`): Invoke API through boto3.
 
 Each batch is sent as a synchronous `Invoke` whose payload is baton's direct-invoke envelope
-(`baton.serve.envelope`); the handler answers with an HTTP-proxy-shaped response carrying the
-FromFunction. boto3 is blocking, so calls run in a bounded thread pool, one client per region,
-endpoint URL and timeouts. botocore's own retries are off: failed attempts are retried here like
-the async transport's (2 ms × 2^n backoff, capped) within the endpoint's `call` budget. Errors
-that retrying cannot fix (unknown function, access denied, invalid parameters, no credentials)
-fail the call at once with a reason an operator can act on.
+(`baton.aws.envelope`); the handler answers with an HTTP-proxy-shaped response carrying the
+FromFunction. boto3 is blocking, so calls run in a bounded thread pool shared by every Lambda
+endpoint, with one client per region, endpoint URL and timeouts (`baton.aws.clients`).
+botocore's own retries are off: failed attempts are retried here like the async transport's
+(2 ms × 2^n backoff, capped) within the endpoint's `call` budget. Errors that retrying cannot
+fix (unknown function, access denied, invalid parameters, no credentials) fail the call at once
+with a reason an operator can act on.
 """
 
 from __future__ import annotations
@@ -14,24 +15,22 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from baton.aws.arns import region_of
+from baton.aws.clients import LambdaClients
+from baton.aws.envelope import direct_invoke_payload, parse_http_response
+from baton.aws.errors import CREDENTIAL_CHAIN, AwsSetupError
+from baton.aws.regions import NoRegion
 from baton.module.specs import LambdaEndpointSpec
-from baton.runtime.transport import RetryBudget, TransportError, judge_response
-from baton.serve.envelope import direct_invoke_payload, parse_http_response
+from baton.runtime.transports.base import FailedAttempt, RetryBudget, TransportError, judge_response
 
 log = logging.getLogger(__name__)
 
 MAX_CONCURRENT_INVOCATIONS = 64  # worker threads, and boto3's connection pool per client
 _CONNECT_TIMEOUT_S = 20.0  # the async transport's default `connect`
-_LOCAL_REGION = "us-east-1"  # for an `endpointUrl` (e.g. `baton lambda local`) with no region
-
-# arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]
-_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:lambda:([a-z0-9-]+):\d{12}:function:")
 
 # Retried: throttling, conflicts (function being updated), timeouts and 5xx service errors...
 _RETRIED_STATUS = {408, 409, 429}
@@ -65,16 +64,35 @@ class _FailedAttempt(Exception):
     """One attempt failed in a way that another attempt may not."""
 
 
+class LambdaInvokeTransport:
+    """The `Transport` of one `baton.endpoints.v1/lambda` endpoint, on a shared LambdaInvoker."""
+
+    def __init__(self, endpoint: LambdaEndpointSpec, invoker: LambdaInvoker) -> None:
+        self.endpoint = endpoint
+        self._invoker = invoker
+
+    async def call(
+        self, target: str, body: bytes, on_failed_attempt: FailedAttempt | None = None
+    ) -> bytes:
+        """Invoke the function named `target` (`functionName` with the function's name in)."""
+        return await self._invoker.call(self.endpoint, target, body, on_failed_attempt)
+
+    async def close(self) -> None:
+        """Nothing of its own: the shared invoker is closed by whoever created it."""
+
+
 class LambdaInvoker:
-    """Invokes Lambda functions with a StateFun request in baton's direct-invoke envelope."""
+    """Invokes Lambda functions with a StateFun request in baton's direct-invoke envelope.
+
+    One per runtime, shared by every Lambda endpoint: its thread pool bounds the concurrent
+    invocations of them all.
+    """
 
     def __init__(self, max_concurrency: int = MAX_CONCURRENT_INVOCATIONS) -> None:
-        self._max_concurrency = max_concurrency
         self._executor = ThreadPoolExecutor(max_concurrency, thread_name_prefix="baton-lambda")
-        self._clients: dict[tuple[str, str | None, float, float], Any] = {}
-        self._session: Any = None  # boto3.Session, created in a worker thread on first use
+        # The session is created in a worker thread on first use; boto3's pool matches ours.
+        self._clients = LambdaClients(max_pool_connections=max_concurrency)
         self._ready: dict[tuple[LambdaEndpointSpec, str | None], tuple[Any, str]] = {}
-        self._lock = threading.Lock()  # boto3 sessions are not thread-safe; clients are
 
     def close(self) -> None:
         """Stop the worker threads (invocations already running finish in the background)."""
@@ -85,13 +103,13 @@ class LambdaInvoker:
         endpoint: LambdaEndpointSpec,
         function_name: str,
         body: bytes,
-        on_failed_attempt: Callable[[str], None] | None = None,
+        on_failed_attempt: FailedAttempt | None = None,
     ) -> bytes:
         """Invoke `function_name` with `body`; return the FromFunction bytes."""
         budget = endpoint.call.total_seconds()
         payload = direct_invoke_payload(body)
         # Setting up the client (credentials, service model) is not part of the call budget.
-        ready = (endpoint, region_from_arn(function_name))
+        ready = (endpoint, region_of(function_name))
         if (setup := self._ready.get(ready)) is None:
             setup = await self._submit(self._client, endpoint, function_name, budget)
             self._ready[ready] = setup
@@ -110,7 +128,7 @@ class LambdaInvoker:
                 why = body_or_why
             except _FailedAttempt as error:
                 why = str(error)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise TransportError(
                     f"gave up after {retry.attempts + 1} attempt(s) within the call timeout of "
                     f"{budget:g}s; the last attempt got no reply in time"
@@ -140,7 +158,6 @@ class LambdaInvoker:
         from botocore.exceptions import (
             BotoCoreError,
             ClientError,
-            ConnectionError as BotoConnectionError,
             HTTPClientError,
             NoCredentialsError,
             NoRegionError,
@@ -148,8 +165,7 @@ class LambdaInvoker:
             PartialCredentialsError,
             ReadTimeoutError,
         )
-
-        from baton.runtime.aws_signing import CREDENTIAL_CHAIN
+        from botocore.exceptions import ConnectionError as BotoConnectionError
 
         request: dict[str, Any] = {"FunctionName": function_name, "Payload": payload}
         if endpoint.qualifier:
@@ -169,7 +185,7 @@ class LambdaInvoker:
                 "Check `functionName` and `qualifier` in the module.yaml."
             ) from None
         except NoRegionError:
-            raise TransportError(_no_region(function_name)) from None
+            raise TransportError(str(NoRegion.for_function(function_name))) from None
         except ReadTimeoutError as error:
             raise _FailedAttempt(f"read timeout: {error}") from None
         except (BotoConnectionError, HTTPClientError) as error:
@@ -182,80 +198,13 @@ class LambdaInvoker:
         self, endpoint: LambdaEndpointSpec, function_name: str, budget: float
     ) -> tuple[Any, str]:
         """The boto3 client for this endpoint's region and URL (created once), and the region."""
-        with self._lock:
-            import boto3
-            from botocore.exceptions import BotoCoreError
-
-            if self._session is None:
-                try:
-                    self._session = boto3.Session()
-                except BotoCoreError as error:  # e.g. AWS_PROFILE names a missing profile
-                    raise TransportError(f"creating an AWS session failed: {error}") from None
-            session = self._session
-            region = (
-                endpoint.region
-                or region_from_arn(function_name)
-                or session.region_name
-                or (_LOCAL_REGION if endpoint.endpoint_url else None)
+        try:
+            return self._clients.client(
+                function_name, region=endpoint.region, endpoint_url=endpoint.endpoint_url,
+                connect_timeout=min(budget, _CONNECT_TIMEOUT_S), read_timeout=budget,
             )
-            if not region:
-                raise TransportError(_no_region(function_name))
-            key = (region, endpoint.endpoint_url, budget, min(budget, _CONNECT_TIMEOUT_S))
-            client = self._clients.get(key)
-            if client is not None:
-                return client, region
-            client = lambda_client(
-                session, region, endpoint.endpoint_url, function_name,
-                connect_timeout=key[3], read_timeout=budget,
-                max_pool_connections=self._max_concurrency,
-            )
-            self._clients[key] = client
-            return client, region
-
-
-def lambda_client(
-    session: Any, region: str, endpoint_url: str | None, function_name: str, *,
-    connect_timeout: float, read_timeout: float, max_pool_connections: int = 10,
-    max_attempts: int = 0,
-) -> Any:
-    """A boto3 Lambda client; unsigned for a local Invoke API when the AWS chain has nothing."""
-    from botocore import UNSIGNED
-    from botocore.config import Config
-    from botocore.exceptions import BotoCoreError
-
-    from baton.runtime.aws_signing import CREDENTIAL_CHAIN
-
-    options: dict[str, Any] = {}
-    try:
-        credentials = session.get_credentials()
-    except BotoCoreError as error:
-        raise TransportError(f"resolving AWS credentials failed: {error}") from None
-    if credentials is None:
-        if not endpoint_url:
-            raise TransportError(f"cannot invoke {function_name}: {CREDENTIAL_CHAIN}")
-        # A local Invoke API (`baton lambda local`) needs no credentials.
-        options["signature_version"] = UNSIGNED
-    config = Config(
-        retries={"max_attempts": max_attempts},
-        connect_timeout=connect_timeout,
-        read_timeout=read_timeout,
-        max_pool_connections=max_pool_connections,
-        **options,
-    )
-    return session.client("lambda", region_name=region, endpoint_url=endpoint_url, config=config)
-
-
-def region_from_arn(function_name: str) -> str | None:
-    """The region of a function ARN (`arn:aws:lambda:<region>:…`), else None."""
-    match = _ARN.match(function_name)
-    return match.group(1) if match else None
-
-
-def _no_region(function_name: str) -> str:
-    return (
-        f"no AWS region to invoke {function_name} in: set `region` in the endpoint, use a "
-        "function ARN, or set AWS_REGION / AWS_DEFAULT_REGION or the profile's region"
-    )
+        except AwsSetupError as error:  # no session, credentials or region
+            raise TransportError(str(error)) from None
 
 
 def _judge_reply(status: int, function_error: str | None, payload: bytes) -> bytes | str:

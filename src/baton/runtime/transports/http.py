@@ -1,0 +1,112 @@
+"""Plain HTTP: POST a ToFunction, get a FromFunction, retrying inside the call budget.
+
+Retry rules follow the transport spec (statefun-reference §3.6): OkHttp retries IO errors and
+408/409/420/429/499/5xx only; the async transport retries every failed attempt. One instance per
+transport spec, so endpoints sharing a spec share its keep-alive connection pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+import aiohttp
+
+from baton.module.specs import (
+    AsyncTransportSpec,
+    LambdaUrlTransportSpec,
+    OkHttpTransportSpec,
+    RetryPolicy,
+    TransportSpec,
+)
+from baton.runtime.transports.base import (
+    CONTENT_TYPE,
+    FailedAttempt,
+    RetryBudget,
+    TransportError,
+    judge_response,
+)
+
+BASE_HEADERS: Mapping[str, str] = {"Content-Type": CONTENT_TYPE, "Accept": CONTENT_TYPE}
+_OKHTTP_RETRIED = {408, 409, 420, 429, 499}
+
+AttemptHeaders = Callable[[str, bytes], Awaitable[Mapping[str, str]]]
+"""Extra headers computed afresh for each attempt of a POST of `body` to `url` (a composing
+transport's hook, e.g. a signature covering the attempt's time); may raise TransportError."""
+
+
+class HttpTransport:
+    """One transport spec's keep-alive connection pool, and the retry loop."""
+
+    def __init__(self, spec: TransportSpec) -> None:
+        # A lambda-url spec is accepted too: it has the async transport's pool and retry rules.
+        self.spec = spec
+        self._session: aiohttp.ClientSession | None = None  # opened on the first call
+
+    async def call(
+        self, target: str, body: bytes, on_failed_attempt: FailedAttempt | None = None
+    ) -> bytes:
+        """POST `body` to the URL `target`; return the body of the first good response."""
+        return await self.post(target, body, on_failed_attempt)
+
+    async def post(
+        self,
+        url: str,
+        body: bytes,
+        on_failed_attempt: FailedAttempt | None = None,
+        *,
+        attempt_headers: AttemptHeaders | None = None,
+    ) -> bytes:
+        """`call`, with `attempt_headers` added to every attempt."""
+        spec = self.spec
+        okhttp = spec.retry_policy is RetryPolicy.OKHTTP
+        retry = RetryBudget(spec.call.total_seconds(), 0.010 if okhttp else 0.002, on_failed_attempt)
+        connect = spec.connect.total_seconds()
+        session = self._pool()
+        max_bytes = None if isinstance(spec, OkHttpTransportSpec) else spec.payload_max_bytes
+        while True:
+            # Outside the try: a hook's TransportError fails the call at once.
+            headers = None if attempt_headers is None else await attempt_headers(url, body)
+            timeout = aiohttp.ClientTimeout(total=max(retry.remaining(), 0.01), sock_connect=connect)
+            try:
+                post = session.post(url, data=body, headers=headers, timeout=timeout)
+                async with post as response:
+                    status = response.status
+                    payload = await response.read()
+                    content_type = response.headers.get("Content-Type", "")
+                why = judge_response(status, content_type, payload, okhttp, max_bytes)
+                if why is None:
+                    return payload
+                if okhttp and not _okhttp_retries(status):
+                    raise TransportError(why)
+            except (aiohttp.ClientError, TimeoutError, OSError) as error:
+                why = f"{type(error).__name__}: {error}".rstrip(": ")
+            await retry.failed(why, url)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def _pool(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            spec = self.spec
+            if isinstance(spec, (AsyncTransportSpec, LambdaUrlTransportSpec)):
+                connector = aiohttp.TCPConnector(
+                    limit=spec.pool_size,
+                    keepalive_timeout=spec.pool_ttl.total_seconds() or None,
+                )
+            else:
+                connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=60)
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                headers=dict(BASE_HEADERS),
+                skip_auto_headers=("User-Agent",),
+            )
+        return self._session
+
+
+def _okhttp_retries(status: int) -> bool:
+    return status in _OKHTTP_RETRIED or status >= 500
+
+
+__all__ = ["AttemptHeaders", "HttpTransport"]
