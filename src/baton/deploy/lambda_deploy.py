@@ -21,6 +21,8 @@ import boto3
 import botocore.exceptions
 from botocore.config import Config
 
+from baton.aws.arns import LambdaFunctionRef
+from baton.aws.clients import new_session, service_client
 from baton.deploy.config import LambdaSettings
 from baton.deploy.errors import DeployError
 from baton.deploy.package import DIRECT_UPLOAD_LIMIT, Package
@@ -104,13 +106,13 @@ class AwsContext:
     def client(self, service: str) -> Any:
         config = Config(retries={"mode": "standard", "max_attempts": 5},
                         user_agent_extra="baton-deploy")
-        return self.session.client(service, region_name=self.region, config=config)
+        return service_client(self.session, service, self.region, config)
 
 
 def connect(region: str | None) -> AwsContext:
     """A session from the standard AWS chain, with a known region and working credentials."""
     try:
-        session = boto3.session.Session(region_name=region)
+        session = new_session(region)
     except botocore.exceptions.ProfileNotFound as error:
         raise DeployError(f"AWS profile not found: {error}",
                           "check AWS_PROFILE and your ~/.aws/config") from None
@@ -133,7 +135,7 @@ def connect(region: str | None) -> AwsContext:
             "configure them the standard way: `aws configure`, `aws sso login`, AWS_PROFILE, "
             "or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; baton never takes credentials as flags",
         )
-    sts = session.client("sts", region_name=region)
+    sts = service_client(session, "sts", region)
     with aws_errors("sts:GetCallerIdentity"):
         identity = sts.get_caller_identity()
     return AwsContext(session, region, identity["Account"], partition, identity["Arn"])
@@ -386,9 +388,10 @@ class LambdaDeployer:
                 self.result.function_arn = response["FunctionArn"]
                 self._wait("function_active_v2")
             else:
-                self.result.function_arn = (
-                    f"arn:{self.aws.partition}:lambda:{self.aws.region}:{self.aws.account}:"
-                    f"function:{name}")
+                self.result.function_arn = LambdaFunctionRef(  # what create_function would return
+                    name, region=self.aws.region, account=self.aws.account,
+                    partition=self.aws.partition,
+                ).unqualified
             return False, True, True, True
         if current.get("PackageType", "Zip") != "Zip":
             raise DeployError(f"Lambda function {name} is a container image function",
