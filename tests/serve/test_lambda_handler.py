@@ -11,8 +11,8 @@ import threading
 
 import pytest
 
-from baton.serve import lambda_handler as exported_lambda_handler
 from baton.aws.envelope import direct_invoke_payload, parse_http_response
+from baton.serve import lambda_handler as exported_lambda_handler
 from tests.serve.lambda_app import functions, handler
 from tests.serve.protocol import from_function, missing_state, modified_ints, to_function
 

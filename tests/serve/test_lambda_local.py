@@ -20,10 +20,10 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from baton.serve import LambdaLocal, LocalFunction
 from baton.aws.envelope import direct_invoke_payload, parse_http_response
-from tests.serve.protocol import from_function, missing_state, modified_ints, to_function
+from baton.serve import LambdaLocal, LocalFunction
 from tests.serve.conftest import free_port, wait_for_output
+from tests.serve.protocol import from_function, missing_state, modified_ints, to_function
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
