@@ -16,7 +16,7 @@ an execution always takes the same steps, random jitter included (it is drawn fr
 seeded per execution).
 
 Semantics follow AWS Step Functions (JSONPath) and are checked against executions recorded on
-AWS (`baton.workflows.conformance`). The paths, templates, intrinsic functions and choice rules
+AWS (the harness in `tests/workflows/conformance`). The paths, templates, intrinsic functions and choice rules
 come from `baton.workflows.asl`.
 """
 
