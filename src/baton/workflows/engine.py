@@ -16,25 +16,29 @@ an execution always takes the same steps, random jitter included (it is drawn fr
 seeded per execution).
 
 Semantics follow AWS Step Functions (JSONPath) and are checked against executions recorded on
-AWS (`baton.workflows.conformance`). The paths, templates, intrinsic functions and choice rules
-come from `baton.workflows.asl`.
+AWS (the harness in `tests/workflows/conformance`). The paths, templates, intrinsic functions
+and choice rules come from `baton.workflows.asl`, through `state_data`; the progress and
+command types are in `execution`, the failure rules in `failures`.
+
+The stepper itself stays one class: state handlers, Retry/Catch and Parallel/Map fan-out all
+advance the same runs through one work queue and one set of bookkeeping (ids, timers, history
+events), and a transition often crosses all three (a failed Map iteration cancels its siblings,
+then the Map state's Catch moves its run on), so splitting them would spread one transition
+over several modules.
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
-import json
 import random
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from baton.workflows.asl import choice as asl_choice
 from baton.workflows.asl import errors as asl_errors
-from baton.workflows.asl import paths as asl_paths
-from baton.workflows.asl import templates as asl_templates
 from baton.workflows.asl.errors import StatesError
 from baton.workflows.definition import (
     ChoiceState,
@@ -51,195 +55,68 @@ from baton.workflows.definition import (
     parse_timestamp,
 )
 
+# The progress and command types are part of the engine's interface: importable from here.
+from baton.workflows.execution import (
+    ABORTED,
+    FAILED,
+    RUNNING,
+    SUCCEEDED,
+    TIMED_OUT,
+    CancelTimer,
+    Command,
+    Execution,
+    ExecutionFinished,
+    InvokeTask,
+    Run,
+    StartTimer,
+)
+from baton.workflows.failures import (
+    HEARTBEAT_TIMEOUT,
+    RUNTIME,
+    TIMEOUT,
+    StateFailure,
+    error_matches,
+    error_of,
+    runtime_error,
+)
+from baton.workflows.state_data import (
+    call_asl,
+    compact_json,
+    dynamic,
+    input_path,
+    is_integer,
+    max_concurrency,
+    output_path,
+    positive,
+    render,
+    result_path,
+    select,
+    text,
+)
+
 __all__ = [
     "ABORTED",
+    "FAILED",
+    "RUNNING",
+    "SUCCEEDED",
+    "TIMED_OUT",
     "CancelTimer",
     "Command",
     "Engine",
     "Execution",
     "ExecutionFinished",
-    "FAILED",
     "InvokeTask",
-    "RUNNING",
     "Run",
     "StartTimer",
-    "SUCCEEDED",
-    "TIMED_OUT",
 ]
-
-RUNNING = "RUNNING"
-SUCCEEDED = "SUCCEEDED"
-FAILED = "FAILED"
-TIMED_OUT = "TIMED_OUT"
-ABORTED = "ABORTED"
-
-RUNTIME = "States.Runtime"
-TIMEOUT = "States.Timeout"
-HEARTBEAT_TIMEOUT = "States.HeartbeatTimeout"
 
 # AWS caps an execution's history at 25,000 events; an execution that would exceed it fails.
 DEFAULT_HISTORY_LIMIT = 25_000
 
 
 # =============================================================================================
-#  Commands
-# =============================================================================================
-
-
-@dataclass(frozen=True, slots=True)
-class InvokeTask:
-    """Call `resource` with `input`; answer with task_succeeded/task_failed(task_id)."""
-
-    task_id: str
-    resource: str
-    input: Any
-    timeout_seconds: float | None = None
-    heartbeat_seconds: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class StartTimer:
-    """Call timer_fired(timer_id) at `fire_at` (seconds since the epoch, same clock as `now`)."""
-
-    timer_id: str
-    fire_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class CancelTimer:
-    """The timer is no longer needed (firing it anyway is harmless)."""
-
-    timer_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class ExecutionFinished:
-    status: str
-    output: Any = None
-    error: str | None = None
-    cause: str | None = None
-
-
-Command = InvokeTask | StartTimer | CancelTimer | ExecutionFinished
-
-
-# =============================================================================================
-#  Progress (plain data)
-# =============================================================================================
-
-
-@dataclass(slots=True)
-class Run:
-    """One thread of states: the execution's top level, a Parallel branch or a Map iteration.
-
-    A run is always in one state (`state`, entered with `input`). It is either moving (inside
-    an engine call) or waiting for one thing: a task result, a timer (Wait, retry backoff) or
-    its children (a Parallel/Map state's branches or iterations, tracked in `fan`).
-    """
-
-    id: str
-    block: int  # index into StateMachine.blocks
-    parent: str | None = None  # the run whose Parallel/Map state started this one
-    slot: int = 0  # branch index or item index in the parent
-    state: str = ""
-    input: Any = None  # the current state's raw input
-    entered_at: float = 0.0
-    entered_event: int = 0
-    retry_count: int = 0
-    attempts: list[int] = field(default_factory=list)  # retries made, per retrier
-    waiting: str | None = None  # None | "task" | "wait" | "retry" | "children"
-    task_id: str | None = None
-    timer_id: str | None = None  # the Wait, retry-backoff or task-timeout timer
-    heartbeat_id: str | None = None
-    heartbeat_seconds: float | None = None
-    value: Any = None  # the effective input kept by a waiting Wait state
-    fan: dict[str, Any] | None = None  # Parallel/Map bookkeeping
-
-    def to_json(self) -> dict[str, Any]:
-        data = {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
-        data["attempts"] = list(self.attempts)
-        if self.fan is not None:
-            data["fan"] = {**self.fan, "results": list(self.fan["results"]),
-                           "running": list(self.fan["running"])}
-        return data
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Run:
-        run = cls(**data)
-        run.attempts = list(run.attempts)
-        if run.fan is not None:
-            run.fan = {**run.fan, "results": list(run.fan["results"]),
-                       "running": list(run.fan["running"])}
-        return run
-
-
-@dataclass(slots=True)
-class Execution:
-    """All of one execution's progress. `to_json()`/`from_json()` round-trip it losslessly."""
-
-    name: str
-    id: str
-    input: Any
-    start_time: float
-    seed: str
-    status: str = RUNNING
-    output: Any = None
-    error: str | None = None
-    cause: str | None = None
-    end_time: float | None = None
-    history: list[dict[str, Any]] = field(default_factory=list)
-    runs: dict[str, Run] = field(default_factory=dict)
-    tasks: dict[str, str] = field(default_factory=dict)  # pending task id -> run id
-    timers: dict[str, list[Any]] = field(default_factory=dict)  # timer id -> [run id, purpose]
-    counter: int = 0  # for run, task and timer ids
-    draws: int = 0  # random numbers drawn so far
-
-    @property
-    def finished(self) -> bool:
-        return self.status != RUNNING
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name, "id": self.id, "input": self.input,
-            "start_time": self.start_time, "seed": self.seed, "status": self.status,
-            "output": self.output, "error": self.error, "cause": self.cause,
-            "end_time": self.end_time, "history": list(self.history),
-            "runs": {key: run.to_json() for key, run in self.runs.items()},
-            "tasks": dict(self.tasks),
-            "timers": {key: list(value) for key, value in self.timers.items()},
-            "counter": self.counter, "draws": self.draws,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Execution:
-        return cls(
-            name=data["name"], id=data["id"], input=data["input"],
-            start_time=data["start_time"], seed=data["seed"], status=data["status"],
-            output=data.get("output"), error=data.get("error"), cause=data.get("cause"),
-            end_time=data.get("end_time"), history=list(data.get("history", ())),
-            runs={key: Run.from_json(run) for key, run in data.get("runs", {}).items()},
-            tasks=dict(data.get("tasks", {})),
-            timers={key: list(value) for key, value in data.get("timers", {}).items()},
-            counter=data.get("counter", 0), draws=data.get("draws", 0),
-        )
-
-    def states_entered(self) -> list[str]:
-        """The names of the states entered so far, in history order."""
-        return [e["name"] for e in self.history if e["type"].endswith("StateEntered")]
-
-
-# =============================================================================================
 #  The engine
 # =============================================================================================
-
-
-class _Failure(Exception):
-    """A state failed (raised inside a state handler, handled by Retry/Catch)."""
-
-    def __init__(self, error: str | None, cause: str | None) -> None:
-        super().__init__(error, cause)
-        self.error = error
-        self.cause = cause
 
 
 @dataclass(slots=True)
@@ -405,10 +282,10 @@ class Engine:
         """Call a state's code; a failure goes through the state's Retry and Catch."""
         try:
             function(*args)
-        except _Failure as failure:
+        except StateFailure as failure:
             self._state_failed(step, run, failure.error, failure.cause)
         except StatesError as failure:  # AWS reports these with the state as a prefix
-            error, cause = _error_of(failure)
+            error, cause = error_of(failure)
             cause = asl_errors.state_failure_cause(run.state, run.entered_event, cause)
             self._state_failed(step, run, error, cause)
 
@@ -416,87 +293,87 @@ class Engine:
 
     def _pass(self, step: _Step, run: Run, state: PassState) -> None:
         context = self._context(step, run)
-        value = _input_path(state.input_path, run.input, context)
+        value = input_path(state.input_path, run.input, context)
         if state.parameters is not None:
-            value = _render(state.parameters, value, context, "Parameters")
+            value = render(state.parameters, value, context, "Parameters")
         result = copy.deepcopy(state.result) if state.has_result else value
-        output = _result_path(state.result_path, run.input, result)
-        self._exit(step, run, state, _output_path(state.output_path, output, context))
+        output = result_path(state.result_path, run.input, result)
+        self._exit(step, run, state, output_path(state.output_path, output, context))
 
     def _choice(self, step: _Step, run: Run, state: ChoiceState) -> None:
         context = self._context(step, run)
-        value = _input_path(state.input_path, run.input, context)
-        target = _call(asl_choice.choose, list(state.choices), value, context) or state.default
+        value = input_path(state.input_path, run.input, context)
+        target = call_asl(asl_choice.choose, list(state.choices), value, context) or state.default
         if target is None:
-            raise _Failure("States.NoChoiceMatched",
-                           f"No choice rule of state '{state.name}' matched its input and it "
-                           f"has no Default.")
-        output = _output_path(state.output_path, value, context)
+            raise StateFailure("States.NoChoiceMatched",
+                               f"No choice rule of state '{state.name}' matched its input and "
+                               f"it has no Default.")
+        output = output_path(state.output_path, value, context)
         self._exit(step, run, state, output, target=target)
 
     def _wait(self, step: _Step, run: Run, state: WaitState) -> None:
         context = self._context(step, run)
-        value = _input_path(state.input_path, run.input, context)
+        value = input_path(state.input_path, run.input, context)
         if state.seconds is not None:
             fire_at = run.entered_at + state.seconds
         elif state.timestamp is not None:
             fire_at = parse_timestamp(state.timestamp) or 0.0
         elif state.seconds_path is not None:
-            seconds = _select(state.seconds_path, value, context, "SecondsPath")
-            if not _is_integer(seconds):
-                raise _runtime(f"The SecondsPath parameter cannot be parsed as a long value: "
-                               f"{state.seconds_path} == {_text(seconds)}")
+            seconds = select(state.seconds_path, value, context, "SecondsPath")
+            if not is_integer(seconds):
+                raise runtime_error(f"The SecondsPath parameter cannot be parsed as a long "
+                                    f"value: {state.seconds_path} == {text(seconds)}")
             if seconds < 0:
-                raise _runtime(f"The SecondsPath parameter references a negative value: "
-                               f"{state.seconds_path} == {_text(seconds)}")
+                raise runtime_error(f"The SecondsPath parameter references a negative value: "
+                                    f"{state.seconds_path} == {text(seconds)}")
             fire_at = step.now + int(seconds)
         else:
             assert state.timestamp_path is not None
-            stamp = _select(state.timestamp_path, value, context, "TimestampPath")
+            stamp = select(state.timestamp_path, value, context, "TimestampPath")
             parsed = parse_timestamp(stamp)
             if parsed is None:
-                raise _runtime(f"The TimestampPath parameter does not reference a valid ISO-8601 "
-                               f"extended offset date-time format string: "
-                               f"{state.timestamp_path} == {_text(stamp)}")
+                raise runtime_error(f"The TimestampPath parameter does not reference a valid "
+                                    f"ISO-8601 extended offset date-time format string: "
+                                    f"{state.timestamp_path} == {text(stamp)}")
             fire_at = parsed
         if fire_at <= step.now:
-            self._exit(step, run, state, _output_path(state.output_path, value, context))
+            self._exit(step, run, state, output_path(state.output_path, value, context))
             return
         run.value, run.waiting = value, "wait"
         run.timer_id = self._start_timer(step, run, "wait", fire_at)
 
     def _wait_done(self, step: _Step, run: Run, state: WaitState) -> None:
         value, run.value = run.value, None
-        self._exit(step, run, state, _output_path(state.output_path, value,
-                                                  self._context(step, run)))
+        self._exit(step, run, state, output_path(state.output_path, value,
+                                                 self._context(step, run)))
 
     def _succeed(self, step: _Step, run: Run, state: SucceedState) -> None:
         context = self._context(step, run)
-        value = _input_path(state.input_path, run.input, context)
-        self._exit(step, run, state, _output_path(state.output_path, value, context))
+        value = input_path(state.input_path, run.input, context)
+        self._exit(step, run, state, output_path(state.output_path, value, context))
 
     def _fail(self, step: _Step, run: Run, state: FailState) -> None:
         context = self._context(step, run)
         error = state.error
         if state.error_path is not None:
-            error = _dynamic(state.error_path, run.input, context, "ErrorPath")
+            error = dynamic(state.error_path, run.input, context, "ErrorPath")
         cause = state.cause
         if state.cause_path is not None:
-            cause = _dynamic(state.cause_path, run.input, context, "CausePath")
+            cause = dynamic(state.cause_path, run.input, context, "CausePath")
         step.queue.append(("failed", run.id, error, cause))
 
     def _task(self, step: _Step, run: Run, state: TaskState) -> None:
         context = self._context(step, run)
-        value = _input_path(state.input_path, run.input, context)
+        value = input_path(state.input_path, run.input, context)
         if state.parameters is not None:
-            value = _render(state.parameters, value, context, "Parameters")
+            value = render(state.parameters, value, context, "Parameters")
         timeout: float | None = state.timeout_seconds
         if state.timeout_seconds_path is not None:
-            timeout = _positive(state.timeout_seconds_path, value, context, "TimeoutSecondsPath")
+            timeout = positive(state.timeout_seconds_path, value, context, "TimeoutSecondsPath")
         heartbeat: float | None = state.heartbeat_seconds
         if state.heartbeat_seconds_path is not None:
-            heartbeat = _positive(state.heartbeat_seconds_path, value, context,
-                                  "HeartbeatSecondsPath")
+            heartbeat = positive(state.heartbeat_seconds_path, value, context,
+                                 "HeartbeatSecondsPath")
         execution = step.execution
         task_id = self._new_id(step, "t")
         execution.tasks[task_id] = run.id
@@ -516,9 +393,9 @@ class Engine:
 
     def _parallel(self, step: _Step, run: Run, state: ParallelState) -> None:
         context = self._context(step, run)
-        value = _input_path(state.input_path, run.input, context)
+        value = input_path(state.input_path, run.input, context)
         if state.parameters is not None:
-            value = _render(state.parameters, value, context, "Parameters")
+            value = render(state.parameters, value, context, "Parameters")
         count = len(state.branches)
         run.fan = {"results": [None] * count, "left": count, "running": [], "next": count,
                    "limit": 0, "items": None, "input": None}
@@ -531,15 +408,16 @@ class Engine:
 
     def _map(self, step: _Step, run: Run, state: MapState) -> None:
         context = self._context(step, run)
-        value = _input_path(state.input_path, run.input, context)
-        items = value if state.items_path == "$" else _select(state.items_path, value, context,
-                                                               "ItemsPath")
+        value = input_path(state.input_path, run.input, context)
+        items_path = state.items_path
+        assert items_path is not None  # the parser refuses a null ItemsPath
+        items = value if items_path == "$" else select(items_path, value, context, "ItemsPath")
         if not isinstance(items, list):
-            raise _runtime(f"Items of the Map state must be an array; ItemsPath "
-                           f"'{state.items_path}' selected {_json(items)}")
+            raise runtime_error(f"Items of the Map state must be an array; ItemsPath "
+                                f"'{state.items_path}' selected {compact_json(items)}")
         limit = state.max_concurrency
         if state.max_concurrency_path is not None:
-            limit = _max_concurrency(state.max_concurrency_path, value, context)
+            limit = max_concurrency(state.max_concurrency_path, value, context)
         run.fan = {"results": [None] * len(items), "left": len(items), "running": [],
                    "next": 0, "limit": limit, "items": items, "input": value}
         run.waiting = "children"
@@ -562,7 +440,7 @@ class Engine:
             if state.item_selector is not None:
                 context = self._context(step, run)
                 context["Map"] = {"Item": {"Index": index, "Value": item}}
-                item = _render(state.item_selector, fan["input"], context, "ItemSelector")
+                item = render(state.item_selector, fan["input"], context, "ItemSelector")
             child = self._new_run(step, state.processor.index, run.id, index)
             fan["running"].append(child.id)
             self._event(step, run, "MapIterationStarted", name=state.name, index=index)
@@ -581,9 +459,9 @@ class Engine:
         """ResultSelector -> ResultPath -> OutputPath, then leave the state."""
         context = self._context(step, run)
         if state.result_selector is not None:
-            result = _render(state.result_selector, result, context, "ResultSelector")
-        output = _result_path(state.result_path, run.input, result)
-        self._exit(step, run, state, _output_path(state.output_path, output, context))
+            result = render(state.result_selector, result, context, "ResultSelector")
+        output = result_path(state.result_path, run.input, result)
+        self._exit(step, run, state, output_path(state.output_path, output, context))
 
     # --- transitions -------------------------------------------------------------------------
 
@@ -603,7 +481,7 @@ class Engine:
         self._clear_task(step, run)
         if error is None or not asl_errors.is_terminal(error):
             for index, retrier in enumerate(getattr(state, "retry", ())):
-                if not _matches(retrier.error_equals, error):
+                if not error_matches(retrier.error_equals, error):
                     continue
                 if run.attempts[index] < retrier.max_attempts:
                     delay = self._backoff(step, retrier, run.attempts[index])
@@ -616,13 +494,13 @@ class Engine:
                     return
                 break  # the first matching retrier decides; it is exhausted
             for catcher in getattr(state, "catch", ()):
-                if not _matches(catcher.error_equals, error):
+                if not error_matches(catcher.error_equals, error):
                     continue
                 error_output = {"Error": error or "", "Cause": cause or ""}
                 try:
-                    output = _result_path(catcher.result_path, run.input, error_output)
+                    output = result_path(catcher.result_path, run.input, error_output)
                 except StatesError as failure:
-                    error, cause = _error_of(failure)
+                    error, cause = error_of(failure)
                     break
                 self._exit(step, run, state, output, target=catcher.next)
                 return
@@ -759,7 +637,7 @@ class Engine:
 
     def _event(self, step: _Step, run: Run | None, kind: str, **details: Any) -> int:
         history = step.execution.history
-        event = {"id": len(history) + 1, "type": kind, "timestamp": step.now}
+        event: dict[str, Any] = {"id": len(history) + 1, "type": kind, "timestamp": step.now}
         if run is not None and run.parent is not None:
             event["run"] = run.id
         event.update(details)
@@ -800,104 +678,8 @@ _HANDLERS = {
 }
 
 
-# =============================================================================================
-#  Helpers around the asl layer
-# =============================================================================================
-
-
-def _call(function, *args: Any, **kwargs: Any) -> Any:
-    """Call the asl layer; anything but a StatesError it raises becomes States.Runtime."""
-    try:
-        return function(*args, **kwargs)
-    except StatesError:
-        raise
-    except Exception as problem:  # a bug or an unexpected value: fail the state, not the host
-        raise _runtime(f"{type(problem).__name__}: {problem}") from problem
-
-
-def _runtime(cause: str) -> StatesError:
-    return StatesError(RUNTIME, cause)
-
-
-def _error_of(failure: StatesError) -> tuple[str | None, str | None]:
-    error = getattr(failure, "error", None)
-    cause = getattr(failure, "cause", None)
-    if error is None and failure.args:
-        error = failure.args[0]
-        cause = failure.args[1] if len(failure.args) > 1 else None
-    return error, cause
-
-
-def _matches(error_equals: tuple[str, ...], error: str | None) -> bool:
-    name = error or ""
-    if asl_errors.matches(list(error_equals), name):
-        return True
-    # A heartbeat timeout is also a States.Timeout.
-    return name == HEARTBEAT_TIMEOUT and asl_errors.matches(list(error_equals), TIMEOUT)
-
-
-def _input_path(path: str | None, value: Any, context: dict[str, Any]) -> Any:
-    return _call(asl_paths.apply_input_path, path, value, context)
-
-
-def _output_path(path: str | None, value: Any, context: dict[str, Any]) -> Any:
-    return _call(asl_paths.apply_output_path, path, value, context)
-
-
-def _result_path(path: str | None, state_input: Any, result: Any) -> Any:
-    return _call(asl_paths.apply_result_path, path, state_input, result)
-
-
-def _select(path: str, value: Any, context: dict[str, Any], field: str) -> Any:
-    return _call(asl_paths.select, path, value, context, field=field)
-
-
-def _render(template: Any, value: Any, context: dict[str, Any], field: str) -> Any:
-    return _call(asl_templates.render, template, value, context, field=field)
-
-
-def _dynamic(expression: str, value: Any, context: dict[str, Any], field: str) -> Any:
-    """ErrorPath/CausePath: a path or an intrinsic function; the result as a string."""
-    result = _call(asl_templates.evaluate_expression, expression, value, context, field=field)
-    return result if isinstance(result, str) else _json(result)
-
-
-def _positive(path: str, value: Any, context: dict[str, Any], field: str) -> int:
-    seconds = _select(path, value, context, field)
-    if not _is_integer(seconds) or seconds <= 0:
-        raise _runtime(f"The {field} parameter must reference a positive integer: "
-                       f"{path} == {_text(seconds)}")
-    return int(seconds)
-
-
-def _max_concurrency(path: str, value: Any, context: dict[str, Any]) -> int:
-    limit = _select(path, value, context, "MaxConcurrencyPath")
-    if not _is_integer(limit):
-        shown = limit if isinstance(limit, str) else _json(limit)
-        raise _runtime(f'The MaxConcurrencyPath field refers to value "{shown}" which is not a '
-                       f"valid integer: {path}")
-    if limit < 0:
-        raise _runtime(f"The MaxConcurrencyPath field refers to value \"{limit}\" which is "
-                       f"negative: {path}")
-    return int(limit)
-
-
-def _is_integer(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else _json(value)
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
 def _iso(moment: float) -> str:
-    stamp = datetime.fromtimestamp(moment, timezone.utc).isoformat(timespec="milliseconds")
+    stamp = datetime.fromtimestamp(moment, UTC).isoformat(timespec="milliseconds")
     return stamp.replace("+00:00", "Z")
 
 

@@ -39,6 +39,10 @@ Behaviour reproduced from recordings (and, marked *observed*, from third-party r
 * MathRandom(start, end[, seed]) is an integer in [start, end); with a seed it is
   `new java.util.Random(seed).nextInt(end - start) + start` (observed: seed 42 over [-5, 5)
   gives -5, which that formula reproduces).
+
+The module stays whole because one table, `FUNCTIONS` (each function's arity, argument types,
+result type and implementation), drives both the checks of a parsed call at load time and its
+evaluation at run time; the Java behaviours the functions share already live in `_java`.
 """
 
 from __future__ import annotations

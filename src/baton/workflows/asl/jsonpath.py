@@ -19,6 +19,10 @@ Supported syntax: `$`, `.key`, `['key']`, `['a','b']`, `[0]`, `[-1]`, `[0,2]`, `
 `[1:]`, `*` / `[*]`, `..key` / `..*` / `..[...]`, and filters `[?(...)]` with `@`/`$` paths,
 `== != < <= > >= =~ in nin`, `&& || !`, parentheses, and literals (numbers, 'strings',
 "strings", true, false, null, /regex/flags, [lists]).
+
+The module stays whole because paths and filters are one recursive language: the path parser
+parses filters, filters hold `@`/`$` paths, path evaluation tests filters and filter evaluation
+evaluates paths. Split along paths/filters it would be two modules importing each other.
 """
 
 from __future__ import annotations
@@ -693,9 +697,8 @@ class _Walk:
                 for offset, item in enumerate(model):
                     if _test(token.expression, item, self.root):
                         self.step(i + 1, f"{where}[{offset}]", item)
-            elif isinstance(model, dict):
-                if _test(token.expression, model, self.root):
-                    self.step(i + 1, where, model)
+            elif isinstance(model, dict) and _test(token.expression, model, self.root):
+                self.step(i + 1, where, model)
         elif isinstance(token, Scan):
             for sub_where, node in _walk_tree(where, model):
                 self.step(i + 1, sub_where, node)

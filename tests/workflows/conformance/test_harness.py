@@ -1,18 +1,21 @@
-"""The conformance runner itself: the in-process Lambda runtime, the virtual clock, and the
-comparison rules (a comparator that accepts everything would make the conformance suite moot)."""
+"""The conformance harness itself: where it finds the cases, the in-process Lambda runtime, the
+virtual clock, and the comparison rules (a comparator that accepts everything would make the
+conformance suite moot)."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
-from baton.workflows.conformance import (
-    START_TIME,
-    Case,
-    LambdaSimulator,
-    compare,
-    run_case,
-)
+from tests.workflows.conformance import cases
+from tests.workflows.conformance.cases import Case, numbered, requires_cases
+from tests.workflows.conformance.compare import compare
+from tests.workflows.conformance.lambdas import LambdaSimulator
+from tests.workflows.conformance.on_engine import START_TIME, run_case
 
 ARN = "arn:aws:lambda:us-east-1:111111111111:function:"
 
@@ -59,6 +62,7 @@ def test_results_errors_and_payload_conventions() -> None:
     assert lambdas.invoke(ARN + "json_bytes", {}, 0).output == {"a": [1]}
     assert lambdas.invoke(ARN + "text", {}, 0).output == "plain"
     failed = lambdas.invoke(ARN + "boom", {}, 0)
+    assert failed.cause is not None
     payload = json.loads(failed.cause)
     assert failed.error == "Oops"
     assert (payload["errorType"], payload["errorMessage"]) == ("Oops", "('bad', 1)")
@@ -154,3 +158,80 @@ def test_compare_states_entered_and_duration() -> None:
     assert compare(bag, outcome_of(states_entered=["B", "A"])) == []
     assert compare(bag, outcome_of(states_entered=["B", "A", "A"]))
     assert compare(case(), outcome_of(status="FAILED"))
+
+
+def test_compare_masks_keep_their_shape() -> None:
+    """A masked random number is an integer; a masked state input in AWS text is JSON."""
+    recorded = case(expected={"status": "SUCCEEDED", "error": None, "cause": None,
+                              "output": {"n": "RandomNumberGenerated"}},
+                    output_loose=[{"path": ["n"], "match": "masked"}])
+    assert compare(recorded, outcome_of(output={"n": 3}, states_entered=[])) == []
+    assert compare(recorded, outcome_of(output={"n": 3.0}, states_entered=[]))
+    assert compare(recorded, outcome_of(output={"n": True}, states_entered=[]))
+
+    failed = {"status": "FAILED", "output": None, "error": "States.Runtime",
+              "cause": "the input '<json-input:1>' is bad"}
+    text = case(expected=failed, cause_match="aws_text")
+
+    def cause(actual: str) -> list[str]:
+        return compare(text, outcome_of(status="FAILED", output=None, error="States.Runtime",
+                                        cause=actual, states_entered=[]))
+
+    assert cause("the input '[1, {\"a\": null}]' is bad") == []
+    assert cause("the input 'not json' is bad")
+    assert cause("the input '' is bad")
+
+
+@requires_cases
+def test_comparison_catches_a_wrong_output_of_a_recorded_case() -> None:
+    recorded = next(c for c in numbered() if c.name == "pass-result")
+    outcome = run_case(recorded)
+    assert compare(recorded, outcome) == []
+    outcome.output = {"Arg1": "something else"}
+    assert compare(recorded, outcome)
+
+
+def test_function_names_come_from_the_canonical_lambda_arn_parser() -> None:
+    lambdas = LambdaSimulator({"echo": "def handler(e, c):\n    return e"})
+    invoke = "arn:aws:states:::lambda:invoke"
+    # A Task resource names a function only as a full Lambda ARN (qualified or not).
+    assert lambdas.function_for(ARN + "echo", 1) == ("echo", 1, False)
+    assert lambdas.function_for(ARN + "echo:$LATEST", 1) == ("echo", 1, False)
+    assert lambdas.function_for("echo", 1) == (None, 1, False)
+    assert lambdas.function_for("arn:aws:states:::sqs:sendMessage", 1) == (None, 1, False)
+    # lambda:invoke takes any FunctionName the Invoke API takes; other text is kept as is.
+    for function_name in ("echo", "echo:prod", "111111111111:function:echo", ARN + "echo"):
+        task_input = {"FunctionName": function_name, "Payload": 2}
+        assert lambdas.function_for(invoke, task_input) == ("echo", 2, True)
+    masked = {"FunctionName": "<lambda_function_name>", "Payload": 2}
+    assert lambdas.function_for(invoke, masked) == ("<lambda_function_name>", 2, True)
+    assert lambdas.function_for(invoke, "not an object") == (None, "not an object", True)
+
+
+# --- where the cases are ------------------------------------------------------------------
+
+
+def test_cases_are_found_next_to_the_repository_checkout() -> None:
+    assert (cases.REPO_ROOT / "pyproject.toml").is_file()
+    assert cases.REPO_ROOT.parent / "shared" / "conformance" / "asl" == cases.DEFAULT_DIR
+    if not os.environ.get(cases.ENV_VAR):
+        assert cases.CASES_DIR == cases.DEFAULT_DIR
+    assert str(cases.CASES_DIR) in cases.MISSING_REASON
+
+
+def test_missing_cases_are_skipped_loudly(tmp_path: Path) -> None:
+    """Pointed at a directory that does not exist, every conformance test is skipped and the run
+    ends with one line naming the directory and the number of skipped tests."""
+    missing = tmp_path / "no-such-dir"
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         "tests/workflows/conformance/test_on_engine.py",
+         "tests/workflows/conformance/test_through_runtime.py"],
+        cwd=cases.REPO_ROOT, env={**os.environ, cases.ENV_VAR: str(missing)},
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "5 skipped" in output, output  # the count test, three parametrized, the runtime run
+    line = f"States Language conformance cases not found at {missing}: 5 tests skipped"
+    assert output.count(line) == 1, output
