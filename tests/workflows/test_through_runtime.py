@@ -8,9 +8,7 @@ Results are compared with the recordings by the rules of conformance/asl/README.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +17,8 @@ from baton.module.specs import ExtensionDocument, ModuleSpec, SourceLocation, Ty
 from baton.runtime import Address, Message, Runtime
 from baton.serve.lambda_local import LambdaLocal
 from baton.workflows.conformance import Case, Outcome, compare
-from baton.workflows.engine import Execution
+from baton.workflows.execution import read_execution
+from baton.workflows.host import workflow_host
 from tests.workflows.test_conformance import MATRIX, NUMBERED
 
 WORKFLOW_KIND = TypeName("baton.workflows.v1", "workflow")
@@ -56,39 +55,35 @@ async def test_every_recorded_execution_through_the_runtime(tmp_path):
     async with LambdaLocal(
         handlers, port=0, task_root=tmp_path, concurrency=4, timeout=10, output=lambda *_: None
     ) as local:
-        runtime = Runtime(_module(cases), admin_port=None, lambda_endpoint_url=local.url)
-        async with runtime:
-            started: dict[int, float] = {}
-            finished: dict[int, tuple[float, dict]] = {}
+        module = _module(cases)
+        host = workflow_host(module, lambda_endpoint_url=local.url)
+        async with Runtime(module, admin_port=None, extensions=[host]) as runtime:
             for index, case in enumerate(cases):
-                started[index] = time.monotonic()
                 await runtime.ingest(
                     Message(Address("conformance", f"c{index}", "run"), None,
                             "baton.workflows/Start", json.dumps(case.input).encode())
                 )
-            deadline = time.monotonic() + 300
-            while len(finished) < len(cases):
-                for index in range(len(cases)):
-                    if index in finished:
-                        continue
-                    stored = runtime.store.states(Address("conformance", f"c{index}", "run")).get("execution")
-                    progress = json.loads(stored.value)["execution"] if stored else {}
-                    if progress.get("status", "RUNNING") != "RUNNING":
-                        finished[index] = (time.monotonic(), progress)
-                assert not runtime.store.parked(), runtime.store.parked()
-                if time.monotonic() > deadline:
-                    pending = [cases[i].key for i in range(len(cases)) if i not in finished]
-                    raise AssertionError(f"{len(pending)} executions still running: {pending[:10]}")
-                await asyncio.sleep(0.05)
+            try:  # until every execution ended, its waits and retries included
+                await runtime.until_idle(300, timers=True)
+            except TimeoutError:
+                pass  # the executions still running are named below
+            assert not runtime.parked(), runtime.parked()
+            executions = [
+                read_execution(runtime, Address("conformance", f"c{index}", "run"))
+                for index in range(len(cases))
+            ]
+    pending = [case.key for case, s in zip(cases, executions) if s is None or not s.execution.finished]
+    assert not pending, f"{len(pending)} executions still running: {pending[:10]}"
 
     failures = {}
-    for index, case in enumerate(cases):
-        at, progress = finished[index]
-        execution = Execution.from_json(progress)
+    for case, stored in zip(cases, executions):
+        assert stored is not None
+        execution = stored.execution
+        assert execution.end_time is not None
         outcome = Outcome(
-            status=progress["status"], output=progress.get("output"), error=progress.get("error"),
-            cause=progress.get("cause"), states_entered=execution.states_entered(),
-            duration=at - started[index], execution=execution,
+            status=execution.status, output=execution.output, error=execution.error,
+            cause=execution.cause, states_entered=execution.states_entered(),
+            duration=execution.end_time - execution.start_time, execution=execution,
         )
         problems = compare(case, outcome)
         if problems:
