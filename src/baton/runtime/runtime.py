@@ -147,6 +147,9 @@ class Runtime:
         address parked or resumed, a delayed message fired. No polling.
         """
 
+        if condition():
+            return
+
         async def wait() -> None:
             while not condition():
                 await self._dispatcher.changed()
