@@ -20,7 +20,7 @@ from statefun import IntType
 from baton.module.specs import PlaygroundIngressSpec
 from baton.runtime import Address, Runtime
 from baton.runtime.sqlite_store import SqliteStore
-from bench.runtime import start_counter_server, count_total, flood, module_for
+from bench.runtime import count_total, flood, module_for, start_counter_server
 
 ONE = IntType.serializer().serialize(1)
 
@@ -41,22 +41,24 @@ async def restart_time(url: str, entities: int) -> None:
         started = time.perf_counter()
         _fill(data_dir, entities)
         size_mb = (data_dir / "baton.db").stat().st_size / 1e6
-        print(f"stored {entities:,} entities ({size_mb:,.0f} MB file) in {time.perf_counter() - started:.1f}s")
+        filled_s = time.perf_counter() - started
+        print(f"stored {entities:,} entities ({size_mb:,.0f} MB file) in {filled_s:.1f}s")
 
         module = module_for(url)
         module = type(module)(endpoints=module.endpoints, ingresses=(PlaygroundIngressSpec(0),))
         started = time.perf_counter()
         runtime = Runtime(module, SqliteStore(data_dir), admin_port=None)
         await runtime.start()
-        async with aiohttp.ClientSession() as session:
-            async with session.put(f"{runtime.url_of('ingress')}/bench/counter/7", data=ONE,
-                                   headers={"Content-Type": "application/vnd.io.statefun.types/int"}) as r:
-                assert r.status == 202, r.status
+        async with (
+            aiohttp.ClientSession() as session,
+            session.put(f"{runtime.url_of('ingress')}/bench/counter/7", data=ONE,
+                        headers={"Content-Type": "application/vnd.io.statefun.types/int"}) as r,
+        ):
+            assert r.status == 202, r.status
         ready = time.perf_counter() - started
-        while runtime.dispatcher.queued:
-            await runtime.dispatcher.wait_idle()
-            await asyncio.sleep(0)
-        count = IntType.serializer().deserialize(runtime.store.states(Address("bench", "counter", "7"))["count"].value)
+        await runtime.until_idle()
+        stored = runtime.state(Address("bench", "counter", "7"))["count"]
+        count = IntType.serializer().deserialize(stored.value)
         await runtime.stop()
         assert count == 2, count
         print(f"restart with {entities:,} stored entities → first ingress message acknowledged: {ready:.3f}s")
@@ -81,7 +83,7 @@ async def flood_memory(url: str, messages: int) -> None:
 
         def sample_queue() -> None:
             nonlocal max_queued
-            max_queued = max(max_queued, runtime.dispatcher.queued)
+            max_queued = max(max_queued, runtime.status().queued)
 
         ids = [str(i) for i in range(1000)]
         elapsed = await flood(runtime, ids, messages, sample_queue)

@@ -17,10 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import psutil
+from statefun import IntType
 
 from baton.module.specs import HttpEndpointSpec, ModuleSpec, TargetFunctions
 from baton.runtime import Address, Message, Runtime
-from statefun import IntType
 
 COUNTER = "bench/counter"
 
@@ -52,7 +52,10 @@ def _free_port() -> int:
 async def start_counter_server() -> tuple[subprocess.Popen, str]:
     """The SDK counter function in its own process; (process, URL) once it accepts connections."""
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "bench.counter_server", "--port", str(port)])
+    # Started once per suite, before anything is measured: blocking for a moment is fine.
+    proc = subprocess.Popen(  # noqa: ASYNC220
+        [sys.executable, "-m", "bench.counter_server", "--port", str(port)]
+    )
     url = f"http://127.0.0.1:{port}/statefun"
     deadline = time.monotonic() + 20
     while True:  # wait until the server accepts connections
@@ -107,9 +110,7 @@ async def flood(
         tasks.append(asyncio.create_task(ingest(chunk)))
         after_chunk()
     await asyncio.gather(*tasks)
-    while runtime.dispatcher.queued or not runtime.dispatcher.is_idle():
-        await runtime.dispatcher.wait_idle()
-        await asyncio.sleep(0)
+    await runtime.until_idle()
     return time.perf_counter() - started
 
 
@@ -118,8 +119,9 @@ async def _latencies(runtime: Runtime, count: int) -> list[float]:
     samples = []
     for i in range(count):
         started = time.perf_counter()
-        await runtime.ingest(Message(Address("bench", "counter", f"lat{i % 100}"), None, IntType.typename, value))
-        await runtime.dispatcher.wait_idle()
+        address = Address("bench", "counter", f"lat{i % 100}")
+        await runtime.ingest(Message(address, None, IntType.typename, value))
+        await runtime.until_idle()
         samples.append((time.perf_counter() - started) * 1000)
     return samples
 
@@ -128,7 +130,7 @@ def count_total(runtime: Runtime, ids: list[str]) -> int:
     """The sum of the counters of `ids`."""
     total = 0
     for i in ids:
-        stored = runtime.store.states(Address("bench", "counter", i)).get("count")
+        stored = runtime.state(Address("bench", "counter", i)).get("count")
         total += IntType.serializer().deserialize(stored.value) if stored else 0
     return total
 

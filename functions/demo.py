@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from baton.cli.admin_client import DEFAULT_ADMIN
 from baton.module import (
     HttpEndpointSpec,
     ModuleSpec,
@@ -31,9 +32,9 @@ from baton.module import (
     load_module,
 )
 from baton.runtime import Runtime
-from baton.runtime.admin_client import DEFAULT_ADMIN
 from baton.runtime.sqlite_store import DB_NAME, SqliteStore
 from baton.serve import function_app
+from baton.workflows.host import workflow_host
 from functions import orders as order_function
 from functions.app import functions
 from functions.messages import TOPIC_COMPLETED, TOPIC_FULFILLMENT, TOPIC_IGNORED, TOPIC_INCOMPLETE
@@ -146,10 +147,13 @@ class Example:
         module = example_module(
             function_url=function_url, ingress_port=config.ingress_port, egress_port=config.egress_port
         )
-        self.runtime = Runtime(module, SqliteStore(config.data_dir), admin_port=config.admin_port)
+        self.runtime = Runtime(
+            module, SqliteStore(config.data_dir), admin_port=config.admin_port,
+            extensions=[workflow_host(module)],
+        )
         await self.runtime.start()
         self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=config.concurrency + 8))
-        return {"functions": function_url, **{l.component: l.url for l in self.runtime.listeners}}
+        return {"functions": function_url, **{ln.component: ln.url for ln in self.runtime.listeners}}
 
     async def stop(self) -> None:
         if self.session is not None:
@@ -232,13 +236,13 @@ class OutcomeReader:
         async with self._changed:
             self._changed.notify_all()
 
-    async def wait_for(self, predicate, timeout: float) -> bool:
+    async def wait_for(self, predicate, timeout: float) -> bool:  # noqa: ASYNC109
         """Wait until `predicate(outcomes)` holds; False after `timeout` seconds."""
         async with self._changed:
             try:
                 await asyncio.wait_for(self._changed.wait_for(lambda: predicate(self.outcomes)), timeout)
                 return True
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return False
 
     async def stop(self) -> None:

@@ -14,6 +14,7 @@ from statefun import StatefulFunctions
 from baton.module import load_module_text
 from baton.runtime import Runtime
 from baton.serve import function_app
+from baton.workflows.host import workflow_host
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -84,12 +85,16 @@ class RunningApp:
 
 @pytest.fixture
 async def start_app() -> AsyncIterator[Callable[..., Awaitable[RunningApp]]]:
-    """Start a runtime from module.yaml text (use port 0 for the playground servers)."""
+    """Start a runtime from module.yaml text (use port 0 for the playground servers).
+
+    Composed like `baton run`: with the workflow host as its extension.
+    """
     runtimes: list[Runtime] = []
     session = aiohttp.ClientSession()
 
     async def start(module_yaml: str, **kwargs) -> RunningApp:
-        runtime = Runtime(load_module_text(module_yaml, "module.yaml"), admin_port=0, **kwargs)
+        module = load_module_text(module_yaml, "module.yaml")
+        runtime = Runtime(module, admin_port=0, extensions=[workflow_host(module)], **kwargs)
         await runtime.start()
         runtimes.append(runtime)
         return RunningApp(runtime, session)

@@ -36,15 +36,17 @@ def counter_functions() -> StatefulFunctions:
     return functions
 
 
-async def _runtime(tmp_path, url: str) -> Runtime:
+async def _runtime(tmp_path, url: str, store: SqliteStore | None = None) -> Runtime:
+    """A started runtime on `<tmp_path>/data` (or on `store`, for tests that inspect the store)."""
     module = load_module_text(playground_module(url), "module.yaml")
-    runtime = Runtime(module, SqliteStore(tmp_path / "data"), admin_port=None)
+    store = store if store is not None else SqliteStore(tmp_path / "data")
+    runtime = Runtime(module, store, admin_port=None)
     await runtime.start()
     return runtime
 
 
 def _count(runtime: Runtime, id_: str) -> int | None:
-    stored = runtime.store.states(Address("example", "counter", id_)).get("count")
+    stored = runtime.state(Address("example", "counter", id_)).get("count")
     return IntType.serializer().deserialize(stored.value) if stored else None
 
 
@@ -62,10 +64,11 @@ async def test_state_outbox_mailbox_and_timers_survive_a_restart(tmp_path, funct
     await eventually(lambda: _count(runtime, "b") == 1)
     await runtime.stop()
 
-    runtime = await _runtime(tmp_path, url)
+    store = SqliteStore(tmp_path / "data")
+    runtime = await _runtime(tmp_path, url, store)
     try:
         assert _count(runtime, "a") == 3
-        outbox = runtime.store.outbox_size("io.statefun.playground/egress", "out")
+        outbox = store.outbox_size("io.statefun.playground/egress", "out")
         assert outbox == 4  # three for a, one for b: unread records wait in the durable queue
         await eventually(lambda: _count(runtime, "b") == 2, timeout=5)  # the timer fired
     finally:
@@ -100,9 +103,8 @@ def test_a_corrupt_file_is_refused_and_left_alone(tmp_path):
 
 async def test_a_full_disk_pauses_ingress_and_loses_nothing(tmp_path, function_server):
     url = await function_server(counter_functions())
-    runtime = await _runtime(tmp_path, url)
-    store = runtime.store
-    assert isinstance(store, SqliteStore)
+    store = SqliteStore(tmp_path / "data")
+    runtime = await _runtime(tmp_path, url, store)
     try:
         await runtime.ingest(Message(Address("example", "counter", "x"), None, JSON.typename, b"{}"))
         await eventually(lambda: _count(runtime, "x") == 1)

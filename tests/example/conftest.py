@@ -11,6 +11,7 @@ import pytest
 
 from baton.runtime import Runtime
 from baton.runtime.sqlite_store import SqliteStore
+from baton.workflows.host import workflow_host
 from functions import orders
 from functions.app import functions
 from functions.demo import example_module
@@ -26,7 +27,9 @@ async def orders_app(function_server, monkeypatch, tmp_path) -> AsyncIterator[Ru
     monkeypatch.setattr(orders, "DEADLINE_MS", DEADLINE_MS)
     url = await function_server(functions)
     module = example_module(function_url=url, ingress_port=0, egress_port=0)
-    runtime = Runtime(module, SqliteStore(tmp_path / "data"), admin_port=0)
+    runtime = Runtime(
+        module, SqliteStore(tmp_path / "data"), admin_port=0, extensions=[workflow_host(module)]
+    )
     await runtime.start()
     session = aiohttp.ClientSession()
     try:

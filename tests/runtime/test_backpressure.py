@@ -29,7 +29,7 @@ def _message(id_: str) -> Message:
 
 
 async def _count(runtime: Runtime, id_: str) -> int:
-    stored = runtime.store.states(Address("example", "gated", id_)).get("count")
+    stored = runtime.state(Address("example", "gated", id_)).get("count")
     return IntType.serializer().deserialize(stored.value) if stored else 0
 
 
@@ -39,14 +39,14 @@ async def test_a_full_backlog_pauses_ingress_until_the_batch_returns(function_se
     yaml = playground_module(url, endpoint="maxNumBatchRequests: 3")
     async with Runtime(load_module_text(yaml, "module.yaml"), admin_port=None) as runtime:
         await runtime.ingest(_message("a"))  # in flight, held at the gate
-        await eventually(lambda: runtime.dispatcher.inflight == 1)
+        await eventually(lambda: runtime.status().inflight == 1)
         await runtime.ingest(_message("a"), _message("a"))  # 3 messages for "a": the limit
         paused = asyncio.create_task(runtime.ingest(_message("a"), _message("b")))
         await asyncio.sleep(0.05)  # the scenario: ingress keeps trying while "a" is full
-        assert not paused.done() and runtime.dispatcher.queued == 3  # nothing more got in
+        assert not paused.done() and runtime.status().queued == 3  # nothing more got in
         gate.set()
         await asyncio.wait_for(paused, 10)
-        await eventually(lambda: runtime.dispatcher.queued == 0)
+        await runtime.until_idle(10)
         assert await _count(runtime, "a") == 4 and await _count(runtime, "b") == 1
 
 
@@ -57,10 +57,10 @@ async def test_too_many_batches_in_flight_pause_ingress(function_server):
     async with Runtime(module, admin_port=None, max_inflight=2) as runtime:
         await runtime.ingest(_message("x"), _message("y"))  # two addresses in flight: the limit
         paused = asyncio.create_task(runtime.ingest(_message("z")))
-        await eventually(lambda: runtime.dispatcher.inflight == 2)
+        await eventually(lambda: runtime.status().inflight == 2)
         await asyncio.sleep(0.05)  # the scenario: ingress keeps trying while both are busy
-        assert not paused.done() and runtime.dispatcher.queued == 2
+        assert not paused.done() and runtime.status().queued == 2
         gate.set()
         await asyncio.wait_for(paused, 10)
-        await eventually(lambda: runtime.dispatcher.queued == 0)
+        await runtime.until_idle(10)
         assert [await _count(runtime, i) for i in "xyz"] == [1, 1, 1]

@@ -126,7 +126,7 @@ async def test_messages_arriving_in_flight_go_in_the_next_batch(function_server,
     await eventually(lambda: app.runtime.metrics.of(_type("example/slow")).requests >= 2)
     for n in range(1, 6):
         await app.send("example/slow/x", json.dumps({"n": n}))
-    assert app.runtime.store.backlog(_addr("example/slow/x")) == 6  # 1 in flight + 5 queued
+    assert app.runtime.backlog(_addr("example/slow/x")) == 6  # 1 in flight + 5 queued
     release.set()
     records = [json.loads(await app.take("out")) for _ in range(6)]
     assert [r["n"] for r in records] == list(range(6))
@@ -201,7 +201,9 @@ def canceller_functions() -> StatefulFunctions:
 
 async def test_cancellation_before_the_delay_wins(function_server, start_app):
     app = await start_app(playground_module(await function_server(canceller_functions())))
-    await app.send("example/sched/a", json.dumps({"op": "schedule", "ms": 400, "token": "t", "label": "cancelled"}))
+    await app.send(
+        "example/sched/a", json.dumps({"op": "schedule", "ms": 400, "token": "t", "label": "cancelled"})
+    )
     await app.send("example/sched/a", json.dumps({"op": "cancel", "token": "t"}))
     # A later sentinel: if the cancelled message were still pending it would arrive first.
     await app.send("example/sched/a", json.dumps({"op": "schedule", "ms": 800, "label": "sentinel"}))
@@ -211,17 +213,23 @@ async def test_cancellation_before_the_delay_wins(function_server, start_app):
 
 async def test_cancellation_tokens_are_scoped_by_sender_id(function_server, start_app):
     app = await start_app(playground_module(await function_server(canceller_functions())))
-    await app.send("example/sched/a", json.dumps({"op": "schedule", "ms": 400, "token": "t", "label": "from-a"}))
+    await app.send(
+        "example/sched/a", json.dumps({"op": "schedule", "ms": 400, "token": "t", "label": "from-a"})
+    )
     # Another id cannot cancel it (no-op) ...
     await app.send("example/sched/b", json.dumps({"op": "cancel", "token": "t"}))
     assert await app.take("out") == "from-a"
     # ... but another function type with the same id can (StateFun keys by id only).
-    await app.send("example/sched/a", json.dumps({"op": "schedule", "ms": 400, "token": "u", "label": "from-a-2"}))
+    await app.send(
+        "example/sched/a", json.dumps({"op": "schedule", "ms": 400, "token": "u", "label": "from-a-2"})
+    )
     await app.send("example/other/a", json.dumps({"token": "u"}))
     await app.send("example/sched/a", json.dumps({"op": "schedule", "ms": 800, "label": "sentinel"}))
     assert await app.take("out") == "sentinel"
     # A token can be reused once its message was delivered or cancelled.
-    await app.send("example/sched/a", json.dumps({"op": "schedule", "ms": 10, "token": "t", "label": "reused"}))
+    await app.send(
+        "example/sched/a", json.dumps({"op": "schedule", "ms": 10, "token": "t", "label": "reused"})
+    )
     assert await app.take("out") == "reused"
 
 
@@ -229,7 +237,7 @@ async def test_duplicate_pending_token_parks_the_sender(function_server, start_a
     app = await start_app(playground_module(await function_server(canceller_functions())))
     await app.send("example/sched/a", json.dumps({"op": "schedule", "ms": 60000, "token": "t", "label": "x"}))
     await app.send("example/sched/a", json.dumps({"op": "schedule", "ms": 60000, "token": "t", "label": "y"}))
-    await eventually(lambda: app.runtime.store.parked())
+    await app.runtime.until(lambda: bool(app.runtime.parked()), 10)
     [parked] = await app.admin_get("/parked")
     assert parked["address"] == "example/sched/a"
     assert "already pending" in parked["reason"]
@@ -317,7 +325,7 @@ async def test_function_that_declares_new_state_after_first_call(function_server
     deployed[0] = RequestReplyHandler(v2)
     await app.send("example/evolving/x", "{}")
     assert json.loads(await app.take("out")) == {"a": 2, "b": "b2"}
-    registered = app.runtime.registry.specs(_type("example/evolving"))
+    registered = app.runtime._registry.specs(_type("example/evolving"))  # the registry itself
     assert sorted(registered) == ["a", "b"]
     await runner.cleanup()
 
@@ -359,7 +367,7 @@ async def test_always_failing_function_is_parked_then_resumed(function_server, s
     app = await start_app(yaml)
     await app.send("example/fragile/bad", json.dumps({"who": "bad"}))
     await app.send("example/fragile/bad", json.dumps({"who": "bad"}))
-    await eventually(lambda: app.runtime.store.parked())
+    await app.runtime.until(lambda: bool(app.runtime.parked()), 10)
     [parked] = await app.admin_get("/parked")
     assert parked["address"] == "example/fragile/bad"
     assert "RuntimeError: boom" in parked["reason"] and "gave up" in parked["reason"]
@@ -395,7 +403,7 @@ async def test_dead_lettering_the_head_message_resumes_the_rest(function_server,
     yaml = playground_module(await function_server(functions)).replace("call: 2s", "call: 200ms")
     app = await start_app(yaml)
     await app.send("example/picky/x", json.dumps({"poison": True}))
-    await eventually(lambda: app.runtime.store.parked())
+    await app.runtime.until(lambda: bool(app.runtime.parked()), 10)
     await app.send("example/picky/x", json.dumps({"n": "after"}))
     status, body = await app.admin_post("/parked/example/picky/x/dead-letter")
     assert status == 200, body
@@ -416,7 +424,7 @@ async def test_undeclared_egress_and_undeclared_state_park_only_the_sender(funct
 
     app = await start_app(playground_module(await function_server(functions)))
     await app.send("example/rogue/x", "{}")
-    await eventually(lambda: app.runtime.store.parked())
+    await app.runtime.until(lambda: bool(app.runtime.parked()), 10)
     [parked] = await app.admin_get("/parked")
     assert "undeclared egress 'example/nowhere'" in parked["reason"]
 
@@ -496,10 +504,11 @@ async def test_an_egress_reader_that_goes_away_takes_nothing(function_server, st
 
     app = await start_app(playground_module(await function_server(greeter_functions())))
     waiting = asyncio.ensure_future(app.session.get(f"{app.egress}/greetings", params={"wait": "5"}))
-    await eventually(lambda: len(app.runtime.egress._arrivals) > 0)  # the reader is waiting
+    # The egress router itself: a reader waits on it, then goes away.
+    await eventually(lambda: len(app.runtime._egress._arrivals) > 0)  # the reader is waiting
     waiting.cancel()  # ... and goes away (Ctrl-C, a client timeout)
     await asyncio.gather(waiting, return_exceptions=True)
-    app.runtime.egress.publish(EgressRecord(
+    app.runtime._egress.publish(EgressRecord(
         "io.statefun.playground/egress", "io.statefun.playground/EgressRecord",
         b'{"topic": "greetings", "payload": "hello"}', "greetings",
     ))

@@ -10,12 +10,12 @@ come out exactly once.
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import pytest
 
 from baton.module.specs import TypeName
+from tests.conftest import playground_module
 from tests.smoke.commands import (
     EVENTS_TOPIC,
     FUNCTION_TYPE,
@@ -35,7 +35,6 @@ from tests.smoke.driver import (
     take,
     verify,
 )
-from tests.conftest import playground_module
 from tests.smoke.interpreter import smoke_functions
 
 SEED = 20240917
@@ -54,17 +53,17 @@ def smoke_module(function_url: str) -> str:
 
 async def wait_quiescent(app, timeout: float) -> None:
     """Until nothing is queued or in flight and no delayed message is pending; fail on parking."""
-    dispatcher, store = app.runtime.dispatcher, app.runtime.store
-    deadline = time.monotonic() + timeout
-    while not (dispatcher.queued == 0 and len(dispatcher.timers) == 0):
-        parked = store.parked()
-        assert not parked, f"parked: { {str(a): p.reason for a, p in parked.items()} }"
-        if time.monotonic() > deadline:
-            raise AssertionError(
-                f"not quiescent after {timeout}s: queued={dispatcher.queued} "
-                f"inflight={dispatcher.inflight} delayed={len(dispatcher.timers)}"
-            )
-        await asyncio.sleep(0.01)
+    runtime = app.runtime
+    try:
+        await runtime.until_idle(timeout, timers=True)
+    except TimeoutError:
+        status = runtime.status()
+        raise AssertionError(
+            f"not quiescent after {timeout}s: queued={status.queued} "
+            f"inflight={status.inflight} delayed={status.delayed}"
+        ) from None
+    parked = runtime.parked()
+    assert not parked, f"parked: { {str(a): p.reason for a, p in parked.items()} }"
 
 
 @pytest.mark.timeout(180)
@@ -103,8 +102,8 @@ async def test_smoke_exactly_once_counting(function_server, start_app):
         f"{len(events)} events records, expected {len(expected_events)}: "
         + "; ".join(f"{k} {v[:20]}" for k, v in mismatches.items())
     )
-    assert not app.runtime.store.parked()
-    assert not list(app.runtime.store.busy_addresses())
+    assert not app.runtime.parked()
+    assert not app.runtime.status().backlog  # every mailbox is empty
 
     total = done - started
     print(

@@ -1,8 +1,24 @@
 """The embedded StateFun-compatible runtime."""
 
 from baton.runtime.address import Address
+from baton.runtime.api import Listener, RuntimeAPI, RuntimeStatus
+from baton.runtime.clock import SYSTEM_CLOCK, Clock, SystemClock
+from baton.runtime.extension import RuntimeExtension
 from baton.runtime.messages import Message
-from baton.runtime.runtime import Listener, Runtime
+from baton.runtime.runtime import Runtime
 from baton.runtime.store import MemoryStore, Store
 
-__all__ = ["Address", "Listener", "MemoryStore", "Message", "Runtime", "Store"]
+__all__ = [
+    "SYSTEM_CLOCK",
+    "Address",
+    "Clock",
+    "Listener",
+    "MemoryStore",
+    "Message",
+    "Runtime",
+    "RuntimeAPI",
+    "RuntimeExtension",
+    "RuntimeStatus",
+    "Store",
+    "SystemClock",
+]

@@ -18,6 +18,7 @@ from statefun.request_reply_pb2 import FromFunction, TypedValue
 
 from baton.module.specs import EndpointSpec, ModuleSpec, TypeName
 from baton.runtime.address import Address
+from baton.runtime.clock import SYSTEM_CLOCK, Clock
 from baton.runtime.egress import EgressRejected, EgressRouter
 from baton.runtime.invoker import AddressFailure, InvocationResponse, Invoker
 from baton.runtime.messages import DelayedMessage, EgressRecord, Message
@@ -58,6 +59,7 @@ class Dispatcher:
         *,
         max_queued: int = 100_000,
         max_inflight: int = 32_768,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._module = module
         self._store = store
@@ -65,7 +67,8 @@ class Dispatcher:
         self._registry = registry
         self._egress = egress
         self._metrics = metrics
-        self.timers = Timers(store, self.deliver)
+        self._clock = clock
+        self.timers = Timers(store, self._fire, clock)
         # Per function type, looked up by (namespace, type) so no TypeName is built per message.
         self._types: dict[tuple[str, str], _FunctionType] = {}
         self._inflight: set[Address] = set()
@@ -78,8 +81,9 @@ class Dispatcher:
         self._blocked: set[Address] = set()
         self._capacity = asyncio.Event()
         self._capacity.set()
-        self._idle = asyncio.Event()
-        self._idle.set()
+        # Set (and dropped) on every change a waiter may be waiting for; created only while
+        # someone waits, so the hot path pays one attribute test.
+        self._changed: asyncio.Event | None = None
 
     # --- routing ---------------------------------------------------------------------------
 
@@ -110,7 +114,8 @@ class Dispatcher:
                 if self._store.seen_ingress_key(idempotency_key):
                     accepted = False
                     break
-                self._store.remember_ingress_key(idempotency_key)  # same epoch as the message
+                # In the same epoch as the message.
+                self._store.remember_ingress_key(idempotency_key, self._clock.now())
             self.deliver(message)
         await self._store.durable()
         return accepted
@@ -132,6 +137,11 @@ class Dispatcher:
         if self._queued >= self._max_queued:
             self._capacity.clear()
 
+    def _fire(self, message: Message) -> None:
+        """Deliver a delayed message that came due (a change even if its address is parked)."""
+        self.deliver(message)
+        self._notify()
+
     def resume_mailboxes(self) -> None:
         """Start every non-empty, non-parked mailbox (after a restart)."""
         parked = self._store.parked()
@@ -151,7 +161,6 @@ class Dispatcher:
             )
             return
         self._inflight.add(address)
-        self._idle.clear()
         if len(self._inflight) >= self._max_inflight:
             self._capacity.clear()
         task = asyncio.get_running_loop().create_task(self._drive(address, endpoint))
@@ -180,14 +189,14 @@ class Dispatcher:
                 if address in self._blocked and self._store.backlog(address) < limit:
                     self._blocked.discard(address)
                 self._update_capacity()
+                self._notify()
         except Exception:  # a bug must not wedge the address silently
             log.exception("unexpected error driving %s", address)
             self.park(address, "internal error in baton (see the log); resume to retry")
         finally:
             self._inflight.discard(address)
-            if not self._inflight:
-                self._idle.set()
             self._update_capacity()
+            self._notify()
 
     def _update_capacity(self) -> None:
         if (
@@ -201,7 +210,7 @@ class Dispatcher:
 
     def _apply(self, address: Address, response: InvocationResponse) -> None:
         """Check every effect of a reply, then apply them all (no await: atomic per epoch)."""
-        now = time.time()
+        now = self._clock.now()
         records = self._check_egress(response)
         self._check_delayed(address, response)
         mutations = self._check_mutations(address, response, now)
@@ -310,10 +319,11 @@ class Dispatcher:
 
     def park(self, address: Address, reason: str) -> None:
         """Stop invoking an address, keeping its messages, and say why."""
-        self._store.park(address, reason)
+        self._store.park(address, reason, self._clock.now())
         self._type_of(address.namespace, address.type).metrics.parked += 1
         self._blocked.discard(address)
         self._update_capacity()
+        self._notify()
         log.warning("parked %s: %s (messages kept: %d)", address, reason, self._store.backlog(address))
 
     def resume(self, address: Address) -> bool:
@@ -323,6 +333,7 @@ class Dispatcher:
         self._store.unpark(address)
         if self._store.backlog(address) and address not in self._inflight:
             self._start(address)
+        self._notify()
         return True
 
     def dead_letter_head(self, address: Address) -> Message | None:
@@ -334,7 +345,7 @@ class Dispatcher:
         if not dropped:
             return None
         self._queued -= 1
-        self._store.add_dead_letter(DeadLetter(dropped[0], parked.reason))
+        self._store.add_dead_letter(DeadLetter(dropped[0], parked.reason, self._clock.now()))
         self.resume(address)
         return dropped[0]
 
@@ -353,13 +364,27 @@ class Dispatcher:
     def inflight(self) -> int:
         return len(self._inflight)
 
-    def is_idle(self) -> bool:
-        return not self._inflight
+    def is_idle(self, *, timers: bool = False) -> bool:
+        """Whether nothing can happen without new input: no batch in flight, no message waiting
+        except at parked addresses (they wait for an operator), and, with `timers`, no delayed
+        message pending."""
+        if self._inflight or (timers and len(self.timers)):
+            return False
+        if not self._queued:
+            return True
+        return self._queued == sum(self._store.backlog(a) for a in self._store.parked())
 
-    async def wait_idle(self) -> None:
-        """Wait until no batch is in flight (timers may still be pending)."""
-        while self._inflight:
-            await self._idle.wait()
+    def _notify(self) -> None:
+        changed = self._changed
+        if changed is not None:
+            self._changed = None
+            changed.set()
+
+    async def changed(self) -> None:
+        """Return after the next change: a batch applied or finished, an address parked or resumed."""
+        if self._changed is None:
+            self._changed = asyncio.Event()
+        await self._changed.wait()
 
     async def stop(self) -> None:
         await self.timers.stop()

@@ -10,8 +10,8 @@ from aiohttp import web
 
 from baton.module.specs import PLAYGROUND_EGRESS_ID, PlaygroundEgressSpec, TypeName
 from baton.runtime.address import Address
-from baton.runtime.dispatcher import Dispatcher
-from baton.runtime.egress import EgressRouter, playground_payload
+from baton.runtime.api import RuntimeAPI
+from baton.runtime.egress import playground_payload
 from baton.runtime.messages import Message
 
 DEFAULT_TYPENAME = "io.statefun.types/string"
@@ -47,10 +47,10 @@ def typename_from_content_type(values: list[str]) -> str:
 
 
 async def message_from_request(
-    request: web.Request, dispatcher: Dispatcher, address: Address
+    request: web.Request, runtime: RuntimeAPI, address: Address
 ) -> Message:
     """Build an ingress message (no caller) after checking the target has an endpoint."""
-    if dispatcher.endpoint(address.function_type) is None:
+    if not runtime.serves(address.function_type):
         raise BadRequest(
             404, f"no endpoint serves function type {address.function_type}; check module.yaml"
         )
@@ -64,20 +64,21 @@ def client_connected(request: web.Request) -> bool:
     return transport is not None and not transport.is_closing()
 
 
-def ingress_app(dispatcher: Dispatcher) -> web.Application:
+def ingress_app(runtime: RuntimeAPI) -> web.Application:
     """`ANY /<namespace>/<type>/<id>` with the body as the message value."""
 
     async def accept(request: web.Request) -> web.Response:
         info = request.match_info
         address = Address(info["namespace"], info["type"], info["id"])
         try:
-            message = await message_from_request(request, dispatcher, address)
+            message = await message_from_request(request, runtime, address)
         except BadRequest as error:
             return web.Response(status=error.status, text=str(error))
-        if dispatcher.unavailable:
-            return web.Response(status=503, text=dispatcher.unavailable)
+        unavailable = runtime.unavailable
+        if unavailable:
+            return web.Response(status=503, text=unavailable)
         key = request.headers.get("Idempotency-Key")
-        if not await dispatcher.ingest(message, idempotency_key=key):
+        if not await runtime.ingest(message, idempotency_key=key):
             return web.Response(status=200, text="already accepted (same Idempotency-Key)")
         return web.Response(status=202)
 
@@ -93,7 +94,7 @@ def ingress_app(dispatcher: Dispatcher) -> web.Application:
     return app
 
 
-def egress_app(spec: PlaygroundEgressSpec, egress: EgressRouter) -> web.Application:
+def egress_app(spec: PlaygroundEgressSpec, runtime: RuntimeAPI) -> web.Application:
     """`GET /<topic>` takes one record; `?wait=SECONDS` (a baton addition) waits for one."""
     egress_id = str(PLAYGROUND_EGRESS_ID)
 
@@ -108,7 +109,7 @@ def egress_app(spec: PlaygroundEgressSpec, egress: EgressRouter) -> web.Applicat
             wait = float(request.query.get("wait", "0"))
         except ValueError:
             return web.Response(status=400, text="wait must be a number of seconds")
-        record = await egress.take_waiting(
+        record = await runtime.take_egress(
             egress_id, topic, min(wait, 60.0), still_wanted=lambda: client_connected(request)
         )
         if record is None:

@@ -2,53 +2,35 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import time
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 
-from aiohttp import web
-
-from baton.module.specs import (
-    WORKFLOW_KIND,
-    ModuleSpec,
-    PlaygroundEgressSpec,
-    PlaygroundIngressSpec,
-)
-from baton.runtime.admin import admin_app
+from baton.module.specs import ModuleSpec, TypeName
+from baton.runtime.address import Address
+from baton.runtime.api import Listener, RuntimeStatus, UnknownEgress
+from baton.runtime.clock import SYSTEM_CLOCK, Clock
 from baton.runtime.dispatcher import Dispatcher
 from baton.runtime.egress import EgressRouter
+from baton.runtime.extension import RuntimeExtension
 from baton.runtime.invoker import Invoker
-from baton.runtime.messages import Message
+from baton.runtime.messages import EgressRecord, Message
 from baton.runtime.metrics import Metrics
-from baton.runtime.playground import egress_app, ingress_app
+from baton.runtime.servers import Servers
 from baton.runtime.state_registry import StateRegistry
-from baton.runtime.store import MemoryStore, Store
+from baton.runtime.store import DeadLetter, MemoryStore, Parked, Store, StoredValue
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True, slots=True)
-class Listener:
-    """A component listening on a socket."""
-
-    component: str
-    url: str
-
-
-def _workflow_host(module: ModuleSpec, host: str, lambda_endpoint_url: str | None):
-    """A host for the module's workflow documents, if it has any (imported only then)."""
-    if not any(doc.kind == WORKFLOW_KIND for doc in module.extensions):
-        return None
-    from baton.workflows.host import WorkflowHost
-    from baton.workflows.module_kind import check_result_egresses, workflows_of
-
-    workflows = workflows_of(module)
-    check_result_egresses(module, workflows)
-    return WorkflowHost(workflows, lambda_endpoint_url=lambda_endpoint_url, host=host)
+__all__ = ["Listener", "Runtime", "RuntimeStatus"]
 
 
 class Runtime:
-    """Loads nothing itself: give it a ModuleSpec and a Store, then `start()`."""
+    """Loads nothing itself: give it a ModuleSpec and a Store, then `start()`.
+
+    Everything outside the runtime uses the public methods below (see `RuntimeAPI`); the store
+    and the dispatcher are its own.
+    """
 
     def __init__(
         self,
@@ -59,91 +41,53 @@ class Runtime:
         admin_port: int | None = 8081,
         max_queued: int = 100_000,
         max_inflight: int = 32_768,
-        lambda_endpoint_url: str | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+        extensions: Sequence[RuntimeExtension] = (),
     ) -> None:
-        self.workflows = _workflow_host(module, host, lambda_endpoint_url)
-        if self.workflows is not None:
-            module = self.workflows.attach(module)
+        self._extensions = tuple(extensions)
+        for extension in self._extensions:
+            module = extension.attach(module)
+        _warn_unserved(module, self._extensions)
         self.module = module
-        self.store = store if store is not None else MemoryStore()
-        self.host = host
+        self.clock = clock
         self.admin_port = admin_port
         self.metrics = Metrics()
-        self.registry = StateRegistry()
-        self.egress = EgressRouter(module, self.store)
-        self.invoker = Invoker(self.store, self.registry, self.metrics)
-        self.dispatcher = Dispatcher(
-            module, self.store, self.invoker, self.registry, self.egress, self.metrics,
-            max_queued=max_queued, max_inflight=max_inflight,
-        )
         self.listeners: list[Listener] = []
-        self.started_at = time.time()
-        self._runners: list[web.AppRunner] = []
+        self.started_at = clock.now()
+        self._store = store if store is not None else MemoryStore()
+        self._registry = StateRegistry()
+        self._egress = EgressRouter(module, self._store)
+        self._invoker = Invoker(self._store, self._registry, self.metrics, clock=clock)
+        self._dispatcher = Dispatcher(
+            module, self._store, self._invoker, self._registry, self._egress, self.metrics,
+            max_queued=max_queued, max_inflight=max_inflight, clock=clock,
+        )
+        self._servers = Servers(host)
+
+    # --- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> list[Listener]:
-        """Start timers, resume stored mailboxes and open every listening component."""
-        self.started_at = time.time()
-        if self.workflows is not None:
-            await self.workflows.start()
-            self.listeners.append(Listener("workflow interpreter (+ Lambda bridge)", self.workflows.url))
-        await self.store.start()
-        self.dispatcher.timers.start()
-        self.dispatcher.resume_mailboxes()
-        for ingress in self.module.ingresses:
-            if isinstance(ingress, PlaygroundIngressSpec):
-                await self._serve(f"ingress {ingress.id}", ingress_app(self.dispatcher), ingress.port)
-            else:
-                log.warning(
-                    "ingress %s (%s) is not connected: baton does not consume it yet; "
-                    "send messages through the admin API (POST /send/...) instead",
-                    ingress.id, ingress.kind,
-                )
-        for egress in self.module.egresses:
-            if isinstance(egress, PlaygroundEgressSpec):
-                await self._serve(f"egress {egress.id}", egress_app(egress, self.egress), egress.port)
-            else:
-                log.warning(
-                    "egress %s (%s) is not connected: its records stay in the durable outbox, "
-                    "readable through the admin API (GET /egress/...)",
-                    egress.id, egress.kind,
-                )
-        if self.admin_port is not None:
-            await self._serve("admin API", admin_app(self), self.admin_port)
+        """Start extensions and timers, resume stored mailboxes, open every listening component."""
+        self.started_at = self.clock.now()
+        for extension in self._extensions:
+            await extension.start()
+            self.listeners.extend(extension.listeners())
+        await self._store.start()
+        self._dispatcher.timers.start()
+        self._dispatcher.resume_mailboxes()
+        routes = [route for e in self._extensions for route in e.admin_routes(self)]
+        self.listeners.extend(await self._servers.open(self, self.admin_port, routes))
         return self.listeners
 
-    async def _serve(self, component: str, app: web.Application, port: int) -> str:
-        # Cancel a handler whose client went away (e.g. a long-polling egress reader).
-        runner = web.AppRunner(
-            app, access_log=None, handle_signals=False, handler_cancellation=True
-        )
-        await runner.setup()
-        site = web.TCPSite(runner, self.host, port, reuse_address=True)
-        await site.start()
-        self._runners.append(runner)
-        sockname = runner.addresses[-1]
-        url = f"http://{sockname[0]}:{sockname[1]}"
-        self.listeners.append(Listener(component, url))
-        return url
-
-    def url_of(self, component_prefix: str) -> str:
-        """The URL of the first listener whose name starts with the prefix (e.g. 'admin')."""
-        return next(l.url for l in self.listeners if l.component.startswith(component_prefix))
-
-    async def ingest(self, *messages: Message, idempotency_key: str | None = None) -> bool:
-        """Accept messages as an ingress would: waits while saturated, returns once durable."""
-        return await self.dispatcher.ingest(*messages, idempotency_key=idempotency_key)
-
     async def stop(self) -> None:
-        """Close listeners first (no new input), then stop batches, transport and store."""
-        for runner in reversed(self._runners):
-            await runner.cleanup()
-        self._runners.clear()
-        await self.dispatcher.stop()
-        await self.invoker.close()
-        if self.workflows is not None:
-            await self.workflows.stop()
-        await self.store.commit()
-        self.store.close()
+        """Close listeners first (no new input), then stop batches, transport, extensions, store."""
+        await self._servers.close()
+        await self._dispatcher.stop()
+        await self._invoker.close()
+        for extension in reversed(self._extensions):
+            await extension.stop()
+        await self._store.commit()
+        self._store.close()
 
     async def __aenter__(self) -> Runtime:
         await self.start()
@@ -151,3 +95,130 @@ class Runtime:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+    def url_of(self, component_prefix: str) -> str:
+        """The URL of the first listener whose name starts with the prefix (e.g. 'admin')."""
+        return next(ln.url for ln in self.listeners if ln.component.startswith(component_prefix))
+
+    # --- input -----------------------------------------------------------------------------
+
+    @property
+    def unavailable(self) -> str | None:
+        """Why new input cannot be accepted now (the store cannot persist), or None."""
+        return self._dispatcher.unavailable
+
+    def serves(self, function_type: TypeName) -> bool:
+        """Whether an endpoint serves this function type."""
+        return self._dispatcher.endpoint(function_type) is not None
+
+    async def ingest(self, *messages: Message, idempotency_key: str | None = None) -> bool:
+        """Accept messages as an ingress would: waits while saturated, returns once durable.
+
+        With an idempotency key already accepted, nothing is delivered again (returns False).
+        """
+        return await self._dispatcher.ingest(*messages, idempotency_key=idempotency_key)
+
+    # --- observing and waiting -------------------------------------------------------------
+
+    def status(self) -> RuntimeStatus:
+        """Counts of queued, in-flight, delayed and parked work, and the backlog per type."""
+        backlog: dict[TypeName, int] = {}
+        for address in self._store.busy_addresses():
+            function_type = address.function_type
+            backlog[function_type] = backlog.get(function_type, 0) + self._store.backlog(address)
+        dispatcher = self._dispatcher
+        return RuntimeStatus(
+            queued=dispatcher.queued,
+            inflight=dispatcher.inflight,
+            delayed=len(dispatcher.timers),
+            parked=len(self._store.parked()),
+            backlog=backlog,
+        )
+
+    async def until(
+        # A deadline belongs to every wait on a runtime, so it is a parameter.
+        self, condition: Callable[[], bool], timeout: float | None = None,  # noqa: ASYNC109
+    ) -> None:
+        """Wait until `condition()` holds; raises TimeoutError after `timeout` seconds.
+
+        The condition is checked now and after every change: a batch applied or finished, an
+        address parked or resumed, a delayed message fired. No polling.
+        """
+
+        if condition():
+            return
+
+        async def wait() -> None:
+            while not condition():
+                await self._dispatcher.changed()
+
+        await asyncio.wait_for(wait(), timeout)
+
+    async def until_idle(
+        self, timeout: float | None = None, *, timers: bool = False,  # noqa: ASYNC109
+    ) -> RuntimeStatus:
+        """Wait until nothing can happen without new input; the status then.
+
+        Idle: no batch in flight and no message waiting except at parked addresses (those
+        wait for an operator); with `timers`, also no delayed message pending. Raises
+        TimeoutError after `timeout` seconds.
+        """
+        await self.until(lambda: self._dispatcher.is_idle(timers=timers), timeout)
+        return self.status()
+
+    def state(self, address: Address) -> dict[str, StoredValue]:
+        """The address's live (unexpired) state values by name, as stored (typename + bytes)."""
+        now = self.clock.now()
+        return {name: v for name, v in self._store.states(address).items() if not v.expired(now)}
+
+    def backlog(self, address: Address) -> int:
+        """How many messages wait at (or are in flight to) an address."""
+        return self._store.backlog(address)
+
+    def addresses(self, function_type: TypeName) -> list[Address]:
+        """Every address of a function type that holds state (for listings, not hot paths)."""
+        return self._store.addresses_with_state(function_type.namespace, function_type.name)
+
+    # --- operators -------------------------------------------------------------------------
+
+    def parked(self) -> Mapping[Address, Parked]:
+        """Parked addresses and why."""
+        return dict(self._store.parked())
+
+    def resume(self, address: Address) -> bool:
+        """Invoke a parked address again; False if it was not parked."""
+        return self._dispatcher.resume(address)
+
+    def dead_letter(self, address: Address) -> Message | None:
+        """Move a parked address's first message to the dead letters, then resume it.
+
+        None if the address is not parked (or is in flight) or has no messages.
+        """
+        return self._dispatcher.dead_letter_head(address)
+
+    def dead_letters(self) -> list[DeadLetter]:
+        return list(self._store.dead_letters())
+
+    # --- egress ----------------------------------------------------------------------------
+
+    async def take_egress(
+        self, egress: str, topic: str, wait: float = 0.0, still_wanted: Callable[[], bool] = lambda: True
+    ) -> EgressRecord | None:
+        """Take the oldest record of an egress topic, waiting up to `wait` s for one to arrive.
+
+        `still_wanted()` is asked before taking, so a reader that went away takes nothing.
+        Raises UnknownEgress when no egress `egress` (`namespace/name`) is declared.
+        """
+        if egress not in self._egress.egresses:
+            raise UnknownEgress(egress)
+        return await self._egress.take_waiting(egress, topic, wait, still_wanted)
+
+
+def _warn_unserved(module: ModuleSpec, extensions: Sequence[RuntimeExtension]) -> None:
+    """Say which module documents nothing serves (e.g. workflows without the workflow host)."""
+    served = {kind for extension in extensions for kind in extension.kinds}
+    for kind in sorted({doc.kind for doc in module.extensions} - served):
+        log.warning(
+            "module documents of kind %s are not served by this runtime (no extension for them)",
+            kind,
+        )

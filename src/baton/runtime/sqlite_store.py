@@ -155,7 +155,7 @@ class SqliteStore(MemoryStore):
             data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise StoreError(f"cannot create data dir {data_dir}: {error}") from None
-        handle = open(data_dir / LOCK_NAME, "a+")
+        handle = open(data_dir / LOCK_NAME, "a+")  # noqa: SIM115 (held open: the lock lives with it)
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -315,8 +315,8 @@ class SqliteStore(MemoryStore):
 
     # --- parked, dead letters --------------------------------------------------------------
 
-    def park(self, address: Address, reason: str) -> None:
-        super().park(address, reason)
+    def park(self, address: Address, reason: str, since: float) -> None:
+        super().park(address, reason, since)
         self._journal.parked[address] = self._parked[address]
         self._dirty()
 
@@ -355,8 +355,8 @@ class SqliteStore(MemoryStore):
             self._ingress_keys[key] = row[0]
         return row is not None
 
-    def remember_ingress_key(self, key: str) -> None:
-        super().remember_ingress_key(key)
+    def remember_ingress_key(self, key: str, at: float) -> None:
+        super().remember_ingress_key(key, at)
         self._journal.ingress_keys[key] = self._ingress_keys[key]
         self._dirty()
 
@@ -514,4 +514,4 @@ def _write_journal(db: sqlite3.Connection, j: _Journal) -> None:
     db.executemany("INSERT OR REPLACE INTO ingress_keys VALUES (?, ?)", j.ingress_keys.items())
 
 
-__all__ = ["SqliteStore", "StoreError", "SCHEMA", "SCHEMA_VERSION"]
+__all__ = ["SCHEMA", "SCHEMA_VERSION", "SqliteStore", "StoreError"]

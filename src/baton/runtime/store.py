@@ -8,10 +8,9 @@ is why every change goes through a method here rather than through a shared muta
 from __future__ import annotations
 
 import abc
-import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from baton.runtime.address import Address
 from baton.runtime.messages import DelayedMessage, EgressRecord, Message
@@ -31,10 +30,10 @@ class StoredValue:
 
 @dataclass(slots=True)
 class Parked:
-    """Why an address stopped being invoked, and since when."""
+    """Why an address stopped being invoked, and since when (epoch s, from the runtime's clock)."""
 
     reason: str
-    since: float = field(default_factory=time.time)
+    since: float
 
 
 @dataclass(slots=True)
@@ -43,7 +42,7 @@ class DeadLetter:
 
     message: Message
     reason: str
-    at: float = field(default_factory=time.time)
+    at: float  # epoch s, from the runtime's clock
 
 
 class Store(abc.ABC):
@@ -107,7 +106,7 @@ class Store(abc.ABC):
 
     # --- parked addresses and dead letters ---
     @abc.abstractmethod
-    def park(self, address: Address, reason: str) -> None: ...
+    def park(self, address: Address, reason: str, since: float) -> None: ...
 
     @abc.abstractmethod
     def unpark(self, address: Address) -> None: ...
@@ -139,20 +138,20 @@ class Store(abc.ABC):
         """Whether a message with this idempotency key was already accepted."""
 
     @abc.abstractmethod
-    def remember_ingress_key(self, key: str) -> None:
+    def remember_ingress_key(self, key: str, at: float) -> None:
         """Record an accepted message's idempotency key (in the same epoch as the message)."""
 
     # --- durability ---
-    async def start(self) -> None:
+    async def start(self) -> None:  # noqa: B027 (optional hook: a no-op by default)
         """Begin background work (a durable store starts committing epochs)."""
 
-    async def commit(self) -> None:
+    async def commit(self) -> None:  # noqa: B027 (optional hook: a no-op by default)
         """Make every change so far durable (a no-op for memory)."""
 
-    async def durable(self) -> None:
+    async def durable(self) -> None:  # noqa: B027 (optional hook: a no-op by default)
         """Return once every change made so far is durable (at once for memory)."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (optional hook: a no-op by default)
         """Release files and locks."""
 
 
@@ -239,8 +238,8 @@ class MemoryStore(Store):
     def all_delayed(self) -> Iterator[DelayedMessage]:
         return iter(list(self._delayed.values()))
 
-    def park(self, address: Address, reason: str) -> None:
-        self._parked[address] = Parked(reason)
+    def park(self, address: Address, reason: str, since: float) -> None:
+        self._parked[address] = Parked(reason, since)
 
     def unpark(self, address: Address) -> None:
         self._parked.pop(address, None)
@@ -274,8 +273,8 @@ class MemoryStore(Store):
     def seen_ingress_key(self, key: str) -> bool:
         return key in self._ingress_keys
 
-    def remember_ingress_key(self, key: str) -> None:
-        self._ingress_keys[key] = time.time()
+    def remember_ingress_key(self, key: str, at: float) -> None:
+        self._ingress_keys[key] = at
 
 
 _EMPTY: dict[str, StoredValue] = {}

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-import time
 from collections.abc import Callable
 
+from baton.runtime.clock import Clock
 from baton.runtime.messages import DelayedMessage, Message
 from baton.runtime.store import Store
 
 
 class Timers:
-    """A heap of pending delayed messages and one task that fires them when due."""
+    """A heap of pending delayed messages and one task that fires them when due.
 
-    def __init__(self, store: Store, deliver: Callable[[Message], None]) -> None:
+    It reads and waits for time only through its clock, so a virtual clock can drive it.
+    """
+
+    def __init__(self, store: Store, deliver: Callable[[Message], None], clock: Clock) -> None:
         self._store = store
         self._deliver = deliver
+        self._clock = clock
         self._heap: list[tuple[float, int, DelayedMessage]] = []
         self._pending: set[int] = set()
         self._wake = asyncio.Event()
@@ -61,7 +65,7 @@ class Timers:
 
     async def _run(self) -> None:
         while True:
-            now = time.time()
+            now = self._clock.now()
             while self._heap and self._heap[0][0] <= now:
                 _, seq, delayed = heapq.heappop(self._heap)
                 if seq in self._pending:
@@ -69,8 +73,4 @@ class Timers:
                     self._store.remove_delayed(delayed)
                     self._deliver(delayed.message)
             self._wake.clear()
-            timeout = self._heap[0][0] - time.time() if self._heap else None
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout)
-            except asyncio.TimeoutError:
-                pass
+            await self._clock.wait_until(self._heap[0][0] if self._heap else None, self._wake)

@@ -20,7 +20,6 @@ from typing import Any
 
 from statefun import (
     StatefulFunctions,
-    ValueSpec,
     egress_message_builder,
     kafka_egress_message,
     make_json_type,
@@ -28,18 +27,17 @@ from statefun import (
 )
 
 from baton.module.specs import PLAYGROUND_EGRESS_ID, PLAYGROUND_EGRESS_RECORD_TYPE
+from baton.workflows import resources
 from baton.workflows.engine import (
     CancelTimer,
     Engine,
-    Execution,
     ExecutionFinished,
     InvokeTask,
     StartTimer,
 )
-from baton.workflows import resources
+from baton.workflows.stored_execution import StoredExecution, execution_spec
 from baton.workflows.messages import (
     EXECUTION_RESULT,
-    EXECUTION_STATE,
     LAMBDA_BRIDGE,
     TASK_HEARTBEAT,
     TASK_REQUEST,
@@ -84,12 +82,12 @@ class WorkflowFunction:
         self.engine = Engine(spec.machine, name=str(spec.id))
 
     def __call__(self, context, message) -> None:
-        stored = context.storage.execution
+        stored: StoredExecution | None = context.storage.execution
         now = time.time()
         if message.is_type(TASK_RESULT) or message.is_type(TIMER) or message.is_type(TASK_HEARTBEAT):
             if stored is None:
                 return  # a late event for an execution that never started here
-            execution = Execution.from_json(stored["execution"])
+            execution = stored.execution
             if message.is_type(TIMER):
                 commands = self.engine.timer_fired(execution, message.as_type(TIMER)["timer_id"], now)
             elif message.is_type(TASK_HEARTBEAT):
@@ -113,23 +111,22 @@ class WorkflowFunction:
             execution, commands = self.engine.start(
                 start_input(message), name=context.address.id, now=now
             )
-            stored = {"execution": None, "callers": [caller] if caller else []}
-        stored["execution"] = execution.to_json()
+            stored = StoredExecution(execution, [caller] if caller else [])
         self._apply(context, stored, commands, now)
         context.storage.execution = stored
 
-    def _join(self, context, stored: dict[str, Any], caller: str | None) -> None:
+    def _join(self, context, stored: StoredExecution, caller: str | None) -> None:
         """A duplicate start: reply at once if finished, else wait for the result too."""
         if caller is None:
             return
-        execution = stored["execution"]
-        if execution.get("status", "RUNNING") != "RUNNING":
-            self._reply(context, caller, self._result(context.address.id, execution))
-        elif caller not in stored["callers"]:
-            stored["callers"].append(caller)
+        execution = stored.execution
+        if execution.finished:
+            self._reply(context, caller, self._result(context.address.id, execution.to_json()))
+        elif caller not in stored.callers:
+            stored.callers.append(caller)
             context.storage.execution = stored
 
-    def _apply(self, context, stored: dict[str, Any], commands: list, now: float) -> None:
+    def _apply(self, context, stored: StoredExecution, commands: list, now: float) -> None:
         me = context.address
         for command in commands:
             if isinstance(command, InvokeTask):
@@ -156,7 +153,7 @@ class WorkflowFunction:
                 context.cancel_delayed_message(self._token(command.timer_id))
             elif isinstance(command, ExecutionFinished):
                 result = self._result(me.id, dataclasses.asdict(command))
-                for caller in stored["callers"]:
+                for caller in stored.callers:
                     self._reply(context, caller, result)
                 self._publish(context, result)
 
@@ -215,7 +212,7 @@ def workflow_functions(
     for spec in specs:
         functions.register(
             str(spec.id), _as_function(WorkflowFunction(spec)),
-            specs=[ValueSpec("execution", EXECUTION_STATE)],
+            specs=[execution_spec()],
         )
     return functions
 

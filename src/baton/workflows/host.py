@@ -2,50 +2,79 @@
 
 On a real StateFun cluster the same functions are served by `baton serve` (see `baton build`);
 inside baton they run on a loopback aiohttp server the runtime calls like any other endpoint.
+`WorkflowHost` is a runtime extension (`baton.runtime.extension.RuntimeExtension`): the
+composition root builds it with `workflow_host(module)` and passes it to the `Runtime`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import socket
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from aiohttp import web
 
 from baton.module.specs import (
     LAMBDA_BRIDGE_TYPE,
+    WORKFLOW_KIND,
     AsyncTransportSpec,
     HttpEndpointSpec,
     ModuleSpec,
     TargetFunctions,
 )
+from baton.runtime.address import Address
+from baton.runtime.api import Listener, RuntimeAPI
 from baton.serve.http import function_app
+from baton.workflows.stored_execution import read_execution
 from baton.workflows.function import workflow_functions
 from baton.workflows.lambda_bridge import LambdaBridge, bind_lambda_bridge
-from baton.workflows.module_kind import WorkflowSpec
+from baton.workflows.module_kind import WorkflowSpec, check_result_egresses, workflows_of
 
 # A Lambda may run for 15 minutes; the bridge's calls must be allowed to wait that long.
 _BRIDGE_CALL = timedelta(minutes=16)
 
 
+def workflow_host(
+    module: ModuleSpec, *, host: str = "127.0.0.1", lambda_endpoint_url: str | None = None
+) -> WorkflowHost:
+    """The host for a module's workflow documents (checked first; errors name file and line).
+
+    A module without workflows gets a host that serves nothing but still answers the admin
+    API's `/workflows` (with no workflows), so `baton workflows list` works on any runtime.
+    """
+    workflows = workflows_of(module)
+    check_result_egresses(module, workflows)
+    return WorkflowHost(workflows, lambda_endpoint_url=lambda_endpoint_url, host=host)
+
+
 class WorkflowHost:
     """Serves the module's workflows (and the Lambda bridge) on a loopback port."""
+
+    kinds = frozenset({WORKFLOW_KIND})
 
     def __init__(
         self, workflows: list[WorkflowSpec], *, lambda_endpoint_url: str | None = None,
         host: str = "127.0.0.1",
     ) -> None:
         self.workflows = workflows
+        self._runner: web.AppRunner | None = None
+        self._socket: socket.socket | None = None
+        self.url: str | None = None
+        if not workflows:
+            return  # nothing to serve: no port, no interpreter
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.bind((host, 0))  # bound now, so endpoints can name the URL before start
         self.url = f"http://{host}:{self._socket.getsockname()[1]}/statefun"
         functions = workflow_functions(workflows)
         bind_lambda_bridge(functions, LambdaBridge(endpoint_url=lambda_endpoint_url))
         self._app = function_app(functions)
-        self._runner: web.AppRunner | None = None
 
     def attach(self, module: ModuleSpec) -> ModuleSpec:
         """The module plus exact endpoints for the workflow types and the bridge it lacks."""
+        if self.url is None:
+            return module
         added = []
         for typename, call in [
             *((w.id, timedelta(minutes=2)) for w in self.workflows),
@@ -63,6 +92,8 @@ class WorkflowHost:
         return dataclasses.replace(module, endpoints=(*added, *module.endpoints))
 
     async def start(self) -> None:
+        if self._socket is None:
+            return
         self._runner = web.AppRunner(self._app, access_log=None, handle_signals=False)
         await self._runner.setup()
         await web.SockSite(self._runner, self._socket).start()
@@ -70,4 +101,45 @@ class WorkflowHost:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
-        self._socket.close()
+        if self._socket is not None:
+            self._socket.close()
+
+    def listeners(self) -> Sequence[Listener]:
+        if self.url is None:
+            return []
+        return [Listener("workflow interpreter (+ Lambda bridge)", self.url)]
+
+    def admin_routes(self, runtime: RuntimeAPI) -> Sequence[web.RouteDef]:
+        """`GET /workflows` (every execution of every workflow) and `GET /workflows/<address>`."""
+
+        async def listing(_: web.Request) -> web.Response:
+            return web.json_response([
+                {"workflow": str(spec.id),
+                 "executions": [_summary(runtime, address) for address in runtime.addresses(spec.id)]}
+                for spec in self.workflows
+            ])
+
+        async def describe(request: web.Request) -> web.Response:
+            info = request.match_info
+            target = Address(info["namespace"], info["type"], info["id"])
+            stored = read_execution(runtime, target)
+            if stored is None:
+                return web.Response(status=404, text=f"no workflow execution at {target}")
+            return web.json_response({"address": str(target), **stored.to_json()})
+
+        return [
+            web.get("/workflows", listing),
+            web.get("/workflows/{namespace}/{type}/{id}", describe),
+        ]
+
+
+def _summary(runtime: RuntimeAPI, address: Address) -> dict[str, Any]:
+    """One line of the listing: the execution id, its status, when it started and stopped."""
+    stored = read_execution(runtime, address)
+    execution = stored.execution if stored is not None else None
+    return {
+        "id": address.id,
+        "status": execution.status if execution else None,
+        "start_time": execution.start_time if execution else None,
+        "stop_time": execution.end_time if execution else None,
+    }

@@ -16,11 +16,12 @@ from statefun import make_json_type, message_builder
 from baton.module.specs import LAMBDA_BRIDGE_TYPE
 
 TASK_REQUEST = make_json_type("baton.workflows/TaskRequest")  # {"task_id", "input"}
-TASK_RESULT = make_json_type("baton.workflows/TaskResult")  # {"task_id", "output"} | {"task_id", "error", "cause"}
+# {"task_id", "output"} | {"task_id", "error", "cause"}
+TASK_RESULT = make_json_type("baton.workflows/TaskResult")
 TASK_HEARTBEAT = make_json_type("baton.workflows/TaskHeartbeat")  # {"task_id"}: still working
 TIMER = make_json_type("baton.workflows/Timer")  # {"timer_id"}
 EXECUTION_RESULT = make_json_type("baton.workflows/ExecutionResult")  # {"execution", "status", ...}
-EXECUTION_STATE = make_json_type("baton.workflows/Execution")  # the execution's stored progress
+# An execution's stored progress is not a message: see baton.workflows.execution.
 
 # The function type of the bridge that runs Lambda-ARN tasks (it invokes Lambda with boto3).
 LAMBDA_BRIDGE = str(LAMBDA_BRIDGE_TYPE)

@@ -8,17 +8,15 @@ client). Time is real here, so durations are wall-clock seconds.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from baton.module.specs import ExtensionDocument, ModuleSpec, SourceLocation, TypeName
 from baton.runtime import Address, Message, Runtime
 from baton.serve.lambda_local import LambdaLocal
-from baton.workflows.engine import Execution
+from baton.workflows.stored_execution import read_execution
+from baton.workflows.host import workflow_host
 from tests.workflows.conformance.cases import Case, Outcome
 
 WORKFLOW_KIND = TypeName("baton.workflows.v1", "workflow")
@@ -52,51 +50,46 @@ def _lambda_sources(cases: Sequence[Case], root: Path) -> dict[str, str]:
 
 
 async def run_through_runtime(
-    cases: Sequence[Case], task_root: Path, *, deadline_seconds: float = 300,
-    poll_seconds: float = 0.05,
+    cases: Sequence[Case], task_root: Path, *, deadline_seconds: float = 300
 ) -> list[Outcome]:
     """Start every case at once and wait for all to end; the outcomes, in the cases' order.
 
-    Progress is read from the runtime's state store (the workflow function keeps the execution
-    there), so the runner needs no hook into the runtime. It fails if a message is parked (a
-    function failed to handle it) or if executions are still running at the deadline.
+    Waits until the runtime is idle, timers included (every execution ended, its waits and
+    retries too). It fails if a message is parked (a function failed to handle it) or if
+    executions are still running at the deadline.
     """
     handlers = _lambda_sources(cases, task_root)
     async with LambdaLocal(
         handlers, port=0, task_root=task_root, concurrency=4, timeout=10, output=lambda *_: None
     ) as local:
-        runtime = Runtime(_module(cases), admin_port=None, lambda_endpoint_url=local.url)
-        async with runtime:
-            started: dict[int, float] = {}
-            finished: dict[int, tuple[float, dict[str, Any]]] = {}
+        module = _module(cases)
+        host = workflow_host(module, lambda_endpoint_url=local.url)
+        async with Runtime(module, admin_port=None, extensions=[host]) as runtime:
             for index, case in enumerate(cases):
-                started[index] = time.monotonic()
                 await runtime.ingest(
                     Message(_address(index), None, "baton.workflows/Start",
                             json.dumps(case.input).encode())
                 )
-            deadline = time.monotonic() + deadline_seconds
-            while len(finished) < len(cases):
-                for index in range(len(cases)):
-                    if index in finished:
-                        continue
-                    stored = runtime.store.states(_address(index)).get("execution")
-                    progress = json.loads(stored.value)["execution"] if stored else {}
-                    if progress.get("status", "RUNNING") != "RUNNING":
-                        finished[index] = (time.monotonic(), progress)
-                assert not runtime.store.parked(), runtime.store.parked()
-                if time.monotonic() > deadline:
-                    pending = [cases[i].key for i in range(len(cases)) if i not in finished]
-                    raise AssertionError(f"{len(pending)} executions still running: {pending[:10]}")
-                await asyncio.sleep(poll_seconds)  # polling the store: there is no end event
+            try:
+                await runtime.until_idle(deadline_seconds, timers=True)
+            except TimeoutError:
+                pass  # the executions still running are named below
+            assert not runtime.parked(), runtime.parked()
+            executions = [read_execution(runtime, _address(index)) for index in range(len(cases))]
+    pending = [
+        case.key for case, s in zip(cases, executions) if s is None or not s.execution.finished
+    ]
+    if pending:
+        raise AssertionError(f"{len(pending)} executions still running: {pending[:10]}")
 
     outcomes = []
-    for index in range(len(cases)):
-        at, progress = finished[index]
-        execution = Execution.from_json(progress)
+    for stored in executions:
+        assert stored is not None
+        execution = stored.execution
+        assert execution.end_time is not None
         outcomes.append(Outcome(
-            status=progress["status"], output=progress.get("output"), error=progress.get("error"),
-            cause=progress.get("cause"), states_entered=execution.states_entered(),
-            duration=at - started[index], execution=execution,
+            status=execution.status, output=execution.output, error=execution.error,
+            cause=execution.cause, states_entered=execution.states_entered(),
+            duration=execution.end_time - execution.start_time, execution=execution,
         ))
     return outcomes

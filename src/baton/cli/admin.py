@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 import click
 
+from baton.cli.admin_client import DEFAULT_ADMIN, AdminClient, AdminError
 from baton.module.specs import (
     KAFKA_PRODUCER_RECORD_TYPE,
     KINESIS_EGRESS_RECORD_TYPE,
@@ -25,7 +26,6 @@ from baton.module.specs import (
     PLAYGROUND_EGRESS_RECORD_TYPE,
 )
 from baton.runtime.address import Address
-from baton.runtime.admin_client import DEFAULT_ADMIN, AdminClient, AdminError
 from baton.runtime.typed_values import encode_builtin, is_builtin
 
 BUILTIN_NAMESPACE = "io.statefun.types"

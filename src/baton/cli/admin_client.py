@@ -1,4 +1,4 @@
-"""A small client for a running runtime's admin API (used by the CLI)."""
+"""A small client for a running runtime's admin API (used by the CLI commands beside it)."""
 
 from __future__ import annotations
 

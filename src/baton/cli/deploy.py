@@ -1,4 +1,4 @@
-"""CLI commands for deploying: `baton deploy lambda` and `baton deploy package`."""
+"""`baton deploy lambda` and `baton deploy package` (the planning and packaging live in baton.deploy)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""CLI commands for serving functions: `baton serve` and `baton lambda local`."""
+"""`baton serve` and `baton lambda local`: serve functions and Lambda handlers locally."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-__all__ = ["lambda_group", "serve", "commands"]
+__all__ = ["lambda_group", "serve"]
 
 
 @click.command()
@@ -137,6 +137,3 @@ def lambda_local(function_options: tuple[str, ...], host: str, port: int, concur
     except OSError as error:
         raise click.ClickException(f"cannot listen on {host}:{port}: {error}") from None
 
-
-#: What `baton.cli` registers.
-commands = (serve, lambda_group)

@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import time
 from pathlib import Path
-from typing import Any
 
 import click
-from baton.admin_commands import admin_option, get_json
-from baton.runtime.admin_client import AdminClient
+
+from baton.cli.admin import admin_option, get_json
+from baton.cli.admin_client import AdminClient
 from baton.module import ModuleError, load_module
 from baton.module.loader import read_yaml
 from baton.module.specs import (
@@ -54,7 +53,8 @@ def run(file: Path, input_json: str, workflow_id: str | None, lambdas: tuple[str
       baton workflows run machine.yaml --lambda echo=handlers.py:handler
     """
     try:
-        execution_input = json.loads(Path(input_json[1:]).read_text() if input_json.startswith("@") else input_json)
+        text = Path(input_json[1:]).read_text() if input_json.startswith("@") else input_json
+        execution_input = json.loads(text)
     except (ValueError, OSError) as error:
         raise click.BadParameter(f"not JSON: {error}", param_hint="--input") from None
     try:
@@ -62,6 +62,8 @@ def run(file: Path, input_json: str, workflow_id: str | None, lambdas: tuple[str
     except ModuleError as error:
         raise click.ClickException(error.render_all()) from None
     handlers = dict(_parse_lambda(spec) for spec in lambdas)
+    from baton.workflows.run import run_execution
+
     result = asyncio.run(run_execution(module, target, execution_input, name, handlers, timeout))
     click.echo(json.dumps(result, indent=2))
     if result["status"] != "SUCCEEDED":
@@ -101,44 +103,6 @@ def _module_for(file: Path, workflow_id: str | None) -> tuple[ModuleSpec, TypeNa
     if target not in ids:
         raise click.ClickException(f"no workflow {workflow_id} in {file} (has: {', '.join(map(str, ids))})")
     return module, target
-
-
-async def run_execution(
-    module: ModuleSpec, workflow: TypeName, execution_input: Any, name: str,
-    lambdas: dict[str, str], timeout: float,
-) -> dict[str, Any]:
-    """Start one execution on an in-memory runtime and wait for its end."""
-    from contextlib import AsyncExitStack
-
-    from baton.runtime import Address, Message, Runtime
-
-    async with AsyncExitStack() as stack:
-        endpoint_url = None
-        if lambdas:
-            from baton.serve.lambda_local import LambdaLocal
-
-            local = await stack.enter_async_context(LambdaLocal(lambdas, port=0))
-            endpoint_url = local.url
-        runtime = Runtime(module, admin_port=None, lambda_endpoint_url=endpoint_url)
-        await stack.enter_async_context(runtime)
-        address = Address(workflow.namespace, workflow.name, name)
-        await runtime.ingest(
-            Message(address, None, "baton.workflows/Start", json.dumps(execution_input).encode())
-        )
-        deadline = time.monotonic() + timeout
-        while True:
-            stored = runtime.store.states(address).get("execution")
-            progress = json.loads(stored.value)["execution"] if stored else {}
-            if progress.get("status", "RUNNING") != "RUNNING":
-                return {k: progress.get(k) for k in ("status", "output", "error", "cause")}
-            parked = runtime.store.parked()
-            if parked:
-                reasons = "; ".join(f"{a}: {p.reason}" for a, p in parked.items())
-                return {"status": "FAILED", "output": None, "error": "baton.Parked", "cause": reasons}
-            if time.monotonic() > deadline:
-                return {"status": "RUNNING", "output": None, "error": "baton.Timeout",
-                        "cause": f"still running after {timeout}s"}
-            await asyncio.sleep(0.02)
 
 
 @workflows_group.command(name="list")

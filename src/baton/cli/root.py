@@ -1,0 +1,35 @@
+"""The `baton` command group: every command of the command line is registered here."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+def cli(verbose: int) -> None:
+    """baton: run Apache Flink StateFun applications in one Python process."""
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _register_commands() -> None:
+    from baton.cli.admin import COMMANDS as admin_commands
+    from baton.cli.build import build
+    from baton.cli.deploy import deploy_group
+    from baton.cli.run import run
+    from baton.cli.serve import lambda_group, serve
+    from baton.cli.workflows import workflows_group
+
+    for command in (run, build, *admin_commands, deploy_group, workflows_group, serve, lambda_group):
+        cli.add_command(command)
+
+
+_register_commands()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli()

@@ -1,0 +1,76 @@
+"""The runtime's listening components: playground ingresses and egresses, and the admin API.
+
+They reach the runtime through its public API only, so this module (not `runtime.py`) is where
+the admin API and the playground servers meet the runtime.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from baton.module.specs import PlaygroundEgressSpec, PlaygroundIngressSpec
+from baton.runtime.admin import admin_app
+from baton.runtime.api import Listener, RuntimeAPI
+from baton.runtime.playground import egress_app, ingress_app
+
+log = logging.getLogger(__name__)
+
+
+class Servers:
+    """Opens every listening component of a runtime on one interface, and closes them."""
+
+    def __init__(self, host: str) -> None:
+        self._host = host
+        self._runners: list[web.AppRunner] = []
+
+    async def open(
+        self, runtime: RuntimeAPI, admin_port: int | None, admin_routes: Sequence[web.RouteDef] = ()
+    ) -> list[Listener]:
+        """Serve the module's playground ingresses and egresses and the admin API."""
+        listeners = []
+        for ingress in runtime.module.ingresses:
+            if isinstance(ingress, PlaygroundIngressSpec):
+                listeners.append(
+                    await self._serve(f"ingress {ingress.id}", ingress_app(runtime), ingress.port)
+                )
+            else:
+                log.warning(
+                    "ingress %s (%s) is not connected: baton does not consume it yet; "
+                    "send messages through the admin API (POST /send/...) instead",
+                    ingress.id, ingress.kind,
+                )
+        for egress in runtime.module.egresses:
+            if isinstance(egress, PlaygroundEgressSpec):
+                listeners.append(
+                    await self._serve(f"egress {egress.id}", egress_app(egress, runtime), egress.port)
+                )
+            else:
+                log.warning(
+                    "egress %s (%s) is not connected: its records stay in the durable outbox, "
+                    "readable through the admin API (GET /egress/...)",
+                    egress.id, egress.kind,
+                )
+        if admin_port is not None:
+            listeners.append(await self._serve("admin API", admin_app(runtime, admin_routes), admin_port))
+        return listeners
+
+    async def _serve(self, component: str, app: web.Application, port: int) -> Listener:
+        # Cancel a handler whose client went away (e.g. a long-polling egress reader).
+        runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, handler_cancellation=True
+        )
+        await runner.setup()
+        site = web.TCPSite(runner, self._host, port, reuse_address=True)
+        await site.start()
+        self._runners.append(runner)
+        sockname = runner.addresses[-1]
+        return Listener(component, f"http://{sockname[0]}:{sockname[1]}")
+
+    async def close(self) -> None:
+        """Close every listener (newest first): no new input from here on."""
+        for runner in reversed(self._runners):
+            await runner.cleanup()
+        self._runners.clear()

@@ -1,0 +1,55 @@
+"""One workflow execution on an embedded, in-memory runtime (`baton workflows run`)."""
+
+from __future__ import annotations
+
+import json
+from contextlib import AsyncExitStack
+from typing import Any
+
+from baton.module.specs import ModuleSpec, TypeName
+from baton.runtime import Address, Message, Runtime
+from baton.workflows.stored_execution import read_execution
+from baton.workflows.host import workflow_host
+
+START_TYPENAME = "baton.workflows/Start"
+
+
+async def run_execution(
+    module: ModuleSpec, workflow: TypeName, execution_input: Any, name: str,
+    lambdas: dict[str, str], timeout: float,  # noqa: ASYNC109 (the CLI's --timeout)
+) -> dict[str, Any]:
+    """Start one execution and wait for its end; its status, output, error and cause.
+
+    A parked address ends it at once as FAILED (`baton.Parked`): nothing would resume it.
+    Lambda tasks run the local `lambdas` ({name: "path.py:handler"}) when given.
+    """
+    async with AsyncExitStack() as stack:
+        endpoint_url = None
+        if lambdas:
+            from baton.serve.lambda_local import LambdaLocal
+
+            local = await stack.enter_async_context(LambdaLocal(lambdas, port=0))
+            endpoint_url = local.url
+        host = workflow_host(module, lambda_endpoint_url=endpoint_url)
+        runtime = await stack.enter_async_context(Runtime(module, admin_port=None, extensions=[host]))
+        address = Address(workflow.namespace, workflow.name, name)
+        await runtime.ingest(Message(address, None, START_TYPENAME, json.dumps(execution_input).encode()))
+
+        def finished() -> dict[str, Any] | None:
+            stored = read_execution(runtime, address)
+            if stored is None or not stored.execution.finished:
+                return None
+            execution = stored.execution
+            return {"status": execution.status, "output": execution.output,
+                    "error": execution.error, "cause": execution.cause}
+
+        try:
+            await runtime.until(lambda: finished() is not None or bool(runtime.parked()), timeout)
+        except TimeoutError:
+            return {"status": "RUNNING", "output": None, "error": "baton.Timeout",
+                    "cause": f"still running after {timeout}s"}
+        result = finished()
+        if result is not None:
+            return result
+        reasons = "; ".join(f"{a}: {p.reason}" for a, p in runtime.parked().items())
+        return {"status": "FAILED", "output": None, "error": "baton.Parked", "cause": reasons}
