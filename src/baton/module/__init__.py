@@ -1,14 +1,9 @@
 """module.yaml: load and validate StateFun 3.3 module files into typed specs."""
 
+from baton.diagnostics import ModuleError, ModuleWarning
 from baton.module.durations import parse_duration
-from baton.module.errors import ModuleError, ModuleWarning
-from baton.module.loader import (
-    STATEFUN_KINDS,
-    is_baton_extension,
-    load_module,
-    load_module_text,
-    validate_application,
-)
+from baton.module.kinds import STATEFUN_KINDS, is_baton_extension
+from baton.module.loader import load_module, load_module_text, validate_application
 from baton.module.specs import (
     AsyncTransportSpec,
     AwsCredentials,
@@ -31,8 +26,8 @@ from baton.module.specs import (
     SourceLocation,
     TargetFunctions,
     TransportSpec,
-    TypeName,
 )
+from baton.module.typename import TypeName
 
 __all__ = [
     "STATEFUN_KINDS",

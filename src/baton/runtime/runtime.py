@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from baton.module.kinds import WORKFLOW_KIND
 from baton.module.specs import (
-    WORKFLOW_KIND,
     ModuleSpec,
     PlaygroundEgressSpec,
     PlaygroundIngressSpec,

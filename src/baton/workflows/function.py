@@ -27,7 +27,7 @@ from statefun import (
     message_builder,
 )
 
-from baton.module.specs import PLAYGROUND_EGRESS_ID, PLAYGROUND_EGRESS_RECORD_TYPE
+from baton.module.kinds import PLAYGROUND_EGRESS_ID, PLAYGROUND_EGRESS_RECORD_TYPE
 from baton.workflows.engine import (
     CancelTimer,
     Engine,

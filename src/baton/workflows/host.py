@@ -12,8 +12,8 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from baton.module.kinds import LAMBDA_BRIDGE_TYPE
 from baton.module.specs import (
-    LAMBDA_BRIDGE_TYPE,
     AsyncTransportSpec,
     HttpEndpointSpec,
     ModuleSpec,
