@@ -69,8 +69,12 @@ class LambdaFunctionRef:
         return self.name
 
 
-def parse_function(text: str) -> LambdaFunctionRef:
-    """Parse a Lambda function reference, or raise NotALambdaFunction saying what is wrong."""
+def parse_function(text: str, *, check_name_length: bool = True) -> LambdaFunctionRef:
+    """Parse a Lambda function reference, or raise NotALambdaFunction saying what is wrong.
+
+    `check_name_length=False` skips the 64-character limit, for a name that is a template whose
+    final length is not known yet (module.yaml's `functionName: shop-{function.name}`).
+    """
     region = account = None
     partition = "aws"
     rest = text
@@ -104,7 +108,7 @@ def parse_function(text: str) -> LambdaFunctionRef:
     )
     if not _NAME_CHARACTERS.fullmatch(name) or ":" in qualifier or (colon and not qualifier):
         raise NotALambdaFunction(invalid_name, "name", name)
-    if len(name) > MAX_NAME_LENGTH:
+    if check_name_length and len(name) > MAX_NAME_LENGTH:
         raise NotALambdaFunction(invalid_name, "name-length", name)
     if qualifier and not QUALIFIER.fullmatch(qualifier):
         raise NotALambdaFunction(

@@ -39,21 +39,6 @@ from baton.module.transports import lambda_url_type
 from baton.module.typename import TypeName
 from baton.module.yaml_nodes import Node
 
-_CLUSTER_ALTERNATIVE = (
-    "On a real StateFun cluster, give the function a Function URL with auth type NONE (or put an "
-    f"API Gateway in front of it) and bind that URL with a plain {ENDPOINT_V2} "
-    "endpoint (`urlPathTemplate: https://<url-id>.lambda-url.<region>.on.aws/`, default async "
-    "transport), as in StateFun's official aws-lambda deployment example."
-)
-_STRICT_LAMBDA_ENDPOINT = (
-    f"`{LAMBDA_ENDPOINT}` is a baton extension: it calls Lambda's Invoke API with AWS "
-    "credentials, which a real StateFun cluster cannot do. " + _CLUSTER_ALTERNATIVE
-)
-_STRICT_LAMBDA_URL = (
-    f"`{LAMBDA_URL_TRANSPORT}` is a baton extension: a real StateFun cluster cannot sign "
-    f"requests with SigV4 (it only has {ASYNC_TRANSPORT} and okhttp), so a Function "
-    "URL with auth type AWS_IAM rejects its calls with 403. " + _CLUSTER_ALTERNATIVE
-)
 KEYS = (
     "functions",
     "functionName",
@@ -64,7 +49,7 @@ KEYS = (
     "timeouts",
     "call",
 )
-_LAMBDA_HINTS = {
+_HINTS = {
     "urlPathTemplate": f" A {LAMBDA_ENDPOINT} endpoint names its function with `functionName`;"
     f" to call a Function URL, use {ENDPOINT_V2} (with `transport: {{type:"
     f" {LAMBDA_URL_TRANSPORT}}}` if its auth type is AWS_IAM).",
@@ -74,8 +59,6 @@ _LAMBDA_HINTS = {
     "alias": " Write the alias or version in `qualifier`.",
     "version": " Write the alias or version in `qualifier`.",
 }
-
-
 _FUNCTION_NAME_EXAMPLE = (
     "functionName: example-{function.name} (a name, name:alias, or "
     "arn:aws:lambda:us-east-1:123456789012:function:example-{function.name})"
@@ -85,7 +68,7 @@ _FUNCTION_NAME_EXAMPLE = (
 def parse(spec: Node, kind: str, source: SourceLocation) -> Parsed:
     """A `baton.endpoints.v1/lambda` document."""
     spec.mapping("functions: example/*")
-    check_keys(spec, KEYS, _LAMBDA_HINTS)
+    check_keys(spec, KEYS, _HINTS)
     functions = spec.require("functions", "functions: example/*")
     target = target_functions(functions, strict=False)
     name_node = spec.require("functionName", "functionName: example-{function.name}")
@@ -173,17 +156,17 @@ def _call(spec: Node) -> timedelta:
 def _function(node: Node, template: str) -> LambdaFunctionRef:
     """The function `functionName` names once `{function.name}` is filled in.
 
-    The placeholder stands for the shortest function type name (one character), so a name that
-    is too long for every function type fails here and any shorter one is left to Lambda.
+    With the placeholder, the name's length depends on the function type, so only Lambda can
+    check it.
     """
-    name = template.replace("{function.name}", "f")
+    name = template.replace("{function.name}", "fn")
     if "{" in name or "}" in name:
         node.fail(
             f"`functionName` {template!r} has an unknown placeholder; the only placeholder is "
             "{function.name} (the function type's name)."
         )
     try:
-        return parse_function(name)
+        return parse_function(name, check_name_length="{function.name}" not in template)
     except NotALambdaFunction as error:
         node.fail(_function_problem(template, error))
 
@@ -221,6 +204,25 @@ def _function_problem(template: str, error: NotALambdaFunction) -> str:
         f"letters, digits, `-` and `_`, optionally followed by `:alias`. "
         f"Write e.g. `{_FUNCTION_NAME_EXAMPLE}`."
     )
+
+
+# --- strict StateFun mode ----------------------------------------------------------------------
+
+_CLUSTER_ALTERNATIVE = (
+    "On a real StateFun cluster, give the function a Function URL with auth type NONE (or put an "
+    f"API Gateway in front of it) and bind that URL with a plain {ENDPOINT_V2} "
+    "endpoint (`urlPathTemplate: https://<url-id>.lambda-url.<region>.on.aws/`, default async "
+    "transport), as in StateFun's official aws-lambda deployment example."
+)
+_STRICT_LAMBDA_ENDPOINT = (
+    f"`{LAMBDA_ENDPOINT}` is a baton extension: it calls Lambda's Invoke API with AWS "
+    "credentials, which a real StateFun cluster cannot do. " + _CLUSTER_ALTERNATIVE
+)
+_STRICT_LAMBDA_URL = (
+    f"`{LAMBDA_URL_TRANSPORT}` is a baton extension: a real StateFun cluster cannot sign "
+    f"requests with SigV4 (it only has {ASYNC_TRANSPORT} and okhttp), so a Function "
+    "URL with auth type AWS_IAM rejects its calls with 403. " + _CLUSTER_ALTERNATIVE
+)
 
 
 def reject_for_statefun(kind: TypeName, kind_node: Node, spec: Node) -> None:

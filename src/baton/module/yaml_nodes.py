@@ -2,8 +2,8 @@
 
 ruamel composes the YAML; `documents` turns each document into `Node`s, which the parsers read
 with typed accessors (`text`, `integer`, `duration`, `typename`, ...) that fail or warn with the
-value's location. Scalars are resolved like YAML 1.2 core (as Jackson reads them), so
-`port: "8090"` and `port: 8090` can be told apart where StateFun tells them apart.
+value's location. A scalar keeps both its YAML value and its text as written, so a reader can
+coerce like Jackson's binding or insist on the real type like StateFun's `Selectors`.
 """
 
 from __future__ import annotations

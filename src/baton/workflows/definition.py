@@ -10,6 +10,13 @@ all of them are collected and the first is raised with the others in `errors`.
 
 The engine (`baton.workflows.engine`) only ever runs a parsed `StateMachine`, so it can trust
 the shape of every state.
+
+This is one module on purpose: the typed states and their parser are one contract (the parser
+guarantees exactly the shape the dataclasses promise, and the engine imports both from here), and
+the parser is one tree walk whose field readers, state readers and transition checks all report
+into the same list of located problems. What could stand alone already does: the problem type
+and the did-you-mean hint are in `baton.diagnostics`, and path, template, choice-rule and
+intrinsic checks are in `baton.workflows.asl`.
 """
 
 from __future__ import annotations
