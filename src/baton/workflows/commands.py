@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import click
+
 from baton.admin_commands import admin_option, get_json
-from baton.runtime.admin_client import AdminClient
 from baton.module import ModuleError, load_module
 from baton.module.kinds import WORKFLOW_KIND
 from baton.module.specs import (
@@ -21,6 +21,7 @@ from baton.module.specs import (
 )
 from baton.module.typename import TypeName
 from baton.module.yaml_nodes import read_yaml
+from baton.runtime.admin_client import AdminClient
 
 BARE_WORKFLOW_ID = "baton.run/workflow"
 

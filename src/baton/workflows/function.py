@@ -28,6 +28,7 @@ from statefun import (
 )
 
 from baton.module.kinds import PLAYGROUND_EGRESS_ID, PLAYGROUND_EGRESS_RECORD_TYPE
+from baton.workflows import resources
 from baton.workflows.engine import (
     CancelTimer,
     Engine,
@@ -36,7 +37,6 @@ from baton.workflows.engine import (
     InvokeTask,
     StartTimer,
 )
-from baton.workflows import resources
 from baton.workflows.messages import (
     EXECUTION_RESULT,
     EXECUTION_STATE,
