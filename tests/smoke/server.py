@@ -13,6 +13,7 @@ import signal
 from aiohttp import web
 
 from baton.serve import function_app
+
 from .interpreter import smoke_functions
 
 

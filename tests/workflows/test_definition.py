@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from baton.diagnostics import DefinitionError
 from baton.workflows.definition import (
-    DefinitionError,
     MapState,
     ParallelState,
     PassState,

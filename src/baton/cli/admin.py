@@ -19,7 +19,7 @@ from urllib.parse import quote
 import click
 
 from baton.cli.admin_client import DEFAULT_ADMIN, AdminClient, AdminError
-from baton.module.specs import (
+from baton.module.kinds import (
     KAFKA_PRODUCER_RECORD_TYPE,
     KINESIS_EGRESS_RECORD_TYPE,
     PLAYGROUND_EGRESS_ID,

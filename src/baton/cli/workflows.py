@@ -12,14 +12,14 @@ import click
 from baton.cli.admin import admin_option, get_json
 from baton.cli.admin_client import AdminClient
 from baton.module import ModuleError, load_module
-from baton.module.loader import read_yaml
+from baton.module.kinds import WORKFLOW_KIND
 from baton.module.specs import (
-    WORKFLOW_KIND,
     ExtensionDocument,
     ModuleSpec,
     SourceLocation,
-    TypeName,
 )
+from baton.module.typename import TypeName
+from baton.module.yaml_nodes import read_yaml
 
 BARE_WORKFLOW_ID = "baton.run/workflow"
 

@@ -28,7 +28,6 @@ Credentials never come from here or from flags: only from the standard AWS chain
 
 from __future__ import annotations
 
-import difflib
 import re
 import sys
 import tomllib
@@ -38,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from baton.deploy.errors import DeployError
+from baton.diagnostics import did_you_mean
 
 SECTION = "[tool.baton.lambda]"
 ARCHITECTURES = ("x86_64", "arm64")
@@ -170,8 +170,7 @@ def load_settings(
     for raw_key, value in section.items():
         key = raw_key.replace("_", "-")
         if key not in _KEYS:
-            close = difflib.get_close_matches(key, _KEYS, n=1)
-            hint = f" Did you mean `{close[0]}`?" if close else ""
+            hint = did_you_mean(key, _KEYS, any_case=False)
             raise DeployError(
                 f"{where}: unknown setting `{raw_key}`.{hint}",
                 f"known settings: {', '.join(_KEYS)}",

@@ -18,11 +18,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from baton.deploy.errors import DeployError
+from baton.module.kinds import ENDPOINT_V1, ENDPOINT_V2, LAMBDA_ENDPOINT, LAMBDA_URL_TRANSPORT
 
-LAMBDA_URL_TRANSPORT = "baton.transports.v1/lambda-url"
-LAMBDA_ENDPOINT = "baton.endpoints.v1/lambda"
-HTTP_ENDPOINT_V2 = "io.statefun.endpoints.v2/http"
-ENDPOINT_KINDS = ("io.statefun.endpoints.v1/http", HTTP_ENDPOINT_V2, LAMBDA_ENDPOINT)
+ENDPOINT_KINDS = (ENDPOINT_V1, ENDPOINT_V2, LAMBDA_ENDPOINT)
 
 _SEPARATOR = re.compile(r"^(---|\.\.\.)(?=\s|$)(.*)$")
 
@@ -32,7 +30,7 @@ def url_endpoint(functions: str, url: str, region: str, auth: str) -> dict[str, 
     spec: dict[str, Any] = {"functions": functions, "urlPathTemplate": url}
     if auth == "AWS_IAM":
         spec["transport"] = {"type": LAMBDA_URL_TRANSPORT, "region": region}
-    return {"kind": HTTP_ENDPOINT_V2, "spec": spec}
+    return {"kind": ENDPOINT_V2, "spec": spec}
 
 
 def direct_endpoint(functions: str, function_arn: str, qualifier: str, region: str

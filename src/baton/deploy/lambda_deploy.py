@@ -26,6 +26,7 @@ from baton.aws.clients import new_session, service_client
 from baton.deploy.config import LambdaSettings
 from baton.deploy.errors import DeployError
 from baton.deploy.package import DIRECT_UPLOAD_LIMIT, Package
+from baton.diagnostics import did_you_mean
 
 CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
 MANAGED_TAG = "baton:managed"
@@ -149,10 +150,7 @@ def check_region(session: boto3.session.Session, region: str) -> str:
             known[name] = partition
     if region in known:
         return known[region]
-    import difflib
-
-    close = difflib.get_close_matches(region, known, n=3)
-    suggestion = f" Did you mean {', '.join(close)}?" if close else ""
+    suggestion = did_you_mean(region, known, n=3, quote="", any_case=False)
     raise DeployError(
         f"unknown AWS region {region!r} (not a region where Lambda runs).{suggestion}",
         "pass a region such as us-east-1 or eu-west-1 (a region newer than this botocore "

@@ -13,12 +13,16 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from baton.module.errors import ModuleError
+from baton.diagnostics import ModuleError
+from baton.module.kinds import (
+    ASYNC_TRANSPORT,
+    ENDPOINT_V2,
+    LAMBDA_BRIDGE_TYPE,
+    LAMBDA_ENDPOINT,
+    LAMBDA_URL_TRANSPORT,
+    WORKFLOW_KIND,
+)
 from baton.module.loader import load_module_text
-from baton.module.specs import LAMBDA_BRIDGE_TYPE, WORKFLOW_KIND
-
-LAMBDA_ENDPOINT_KIND = "baton.endpoints.v1/lambda"
-LAMBDA_URL_TRANSPORT = "baton.transports.v1/lambda-url"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +45,12 @@ def render(path: Path, interpreter_url: str) -> Build:
         line = document.lc.line + 1 if hasattr(document, "lc") else None
         if kind == str(WORKFLOW_KIND):
             workflows.append(document)
-        elif kind == LAMBDA_ENDPOINT_KIND or _transport_type(document) == LAMBDA_URL_TRANSPORT:
+        elif kind == LAMBDA_ENDPOINT or _transport_type(document) == LAMBDA_URL_TRANSPORT:
             raise ModuleError(
                 f"document {index + 1} ({kind}) calls Lambda in a way only baton can (direct "
                 "Invoke or SigV4-signed Function URL). A real StateFun cluster can reach a Lambda "
                 "through a Function URL with auth NONE or an API Gateway in front of it, as a plain "
-                "io.statefun.endpoints.v2/http endpoint (see the official aws-lambda deployment "
+                f"{ENDPOINT_V2} endpoint (see the official aws-lambda deployment "
                 "example); change this document to that form before building",
                 file=str(path), line=line, field="kind",
             )
@@ -58,11 +62,11 @@ def render(path: Path, interpreter_url: str) -> Build:
     for typename in ids + ((str(LAMBDA_BRIDGE_TYPE),) if workflows else ()):
         kept.append(
             {
-                "kind": "io.statefun.endpoints.v2/http",
+                "kind": ENDPOINT_V2,
                 "spec": {
                     "functions": typename,
                     "urlPathTemplate": interpreter_url,
-                    "transport": {"type": "io.statefun.transports.v1/async", "call": "16min"},
+                    "transport": {"type": ASYNC_TRANSPORT, "call": "16min"},
                 },
             }
         )

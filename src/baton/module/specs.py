@@ -9,7 +9,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import Enum
-from typing import Literal, Union
+from typing import Literal
+
+from baton.module.kinds import (
+    ASYNC_TRANSPORT,
+    ENDPOINT_V2,
+    KAFKA_EGRESS,
+    KAFKA_INGRESS,
+    KINESIS_EGRESS,
+    KINESIS_INGRESS,
+    LAMBDA_ENDPOINT,
+    LAMBDA_URL_TRANSPORT,
+    OKHTTP_TRANSPORT,
+    PLAYGROUND_EGRESS,
+    PLAYGROUND_EGRESS_ID,
+    PLAYGROUND_INGRESS,
+    PLAYGROUND_INGRESS_ID,
+)
+from baton.module.typename import TypeName
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,29 +38,6 @@ class SourceLocation:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}"
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class TypeName:
-    """A StateFun typename `<namespace>/<name>` (the namespace may be empty, as in Java)."""
-
-    namespace: str
-    name: str
-
-    def __str__(self) -> str:
-        return f"{self.namespace}/{self.name}"
-
-    @classmethod
-    def parse(cls, text: str) -> TypeName:
-        """Parse like Java `String.split("/")`: exactly two parts, trailing empty parts dropped."""
-        parts = text.split("/")
-        while parts and parts[-1] == "":
-            parts.pop()
-        if len(parts) != 2:
-            raise ValueError(
-                f"Invalid type name string: {text!r}. Must be of format <namespace>/<name>."
-            )
-        return cls(parts[0], parts[1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +63,8 @@ class TargetFunctions:
 # --- transports ---------------------------------------------------------------------------
 
 
-class RetryPolicy(str, Enum):
+# A (str, Enum) rather than a StrEnum: str() of a member stays `RetryPolicy.OKHTTP`.
+class RetryPolicy(str, Enum):  # noqa: UP042
     """Which failed attempts a transport retries (statefun-reference §3.6)."""
 
     # OkHttp: IO errors, 408, 409, 420, 429, 499 and 5xx; any other status fails at once.
@@ -86,7 +81,7 @@ class OkHttpTransportSpec:
     connect: timedelta = timedelta(seconds=10)
     read: timedelta = timedelta(seconds=10)
     write: timedelta = timedelta(seconds=10)
-    type: Literal["io.statefun.transports.v1/okhttp"] = "io.statefun.transports.v1/okhttp"
+    type: str = OKHTTP_TRANSPORT
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -106,7 +101,7 @@ class AsyncTransportSpec:
     client_cert: str | None = None
     client_key: str | None = None
     client_key_password: str | None = None
-    type: Literal["io.statefun.transports.v1/async"] = "io.statefun.transports.v1/async"
+    type: str = ASYNC_TRANSPORT
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -128,14 +123,14 @@ class LambdaUrlTransportSpec:
     pool_ttl: timedelta = timedelta(seconds=15)
     pool_size: int = 1024
     payload_max_bytes: int = 32 * 1024 * 1024
-    type: Literal["baton.transports.v1/lambda-url"] = "baton.transports.v1/lambda-url"
+    type: str = LAMBDA_URL_TRANSPORT
 
     @property
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy.ASYNC
 
 
-TransportSpec = Union[OkHttpTransportSpec, AsyncTransportSpec, LambdaUrlTransportSpec]
+TransportSpec = OkHttpTransportSpec | AsyncTransportSpec | LambdaUrlTransportSpec
 
 
 # --- endpoints ----------------------------------------------------------------------------
@@ -149,7 +144,7 @@ class HttpEndpointSpec:
     url_path_template: str
     max_num_batch_requests: int = 1000  # <= 0 disables the batch limit
     transport: TransportSpec = field(default_factory=AsyncTransportSpec)
-    kind: str = "io.statefun.endpoints.v2/http"
+    kind: str = ENDPOINT_V2
     source: SourceLocation | None = None
 
     def url_for(self, function_type: TypeName) -> str:
@@ -173,7 +168,7 @@ class LambdaEndpointSpec:
     endpoint_url: str | None = None
     max_num_batch_requests: int = 1000
     call: timedelta = timedelta(minutes=2)
-    kind: str = "baton.endpoints.v1/lambda"
+    kind: str = LAMBDA_ENDPOINT
     source: SourceLocation | None = None
 
     def url_for(self, function_type: TypeName) -> str:
@@ -181,7 +176,7 @@ class LambdaEndpointSpec:
         return self.function_name.replace("{function.name}", function_type.name)
 
 
-EndpointSpec = Union[HttpEndpointSpec, LambdaEndpointSpec]
+EndpointSpec = HttpEndpointSpec | LambdaEndpointSpec
 
 
 # --- ingresses and egresses ---------------------------------------------------------------
@@ -209,7 +204,7 @@ class KafkaIngressSpec:
     startup_specific_offsets: dict[str, int] = field(default_factory=dict)  # "topic/partition" → offset
     startup_date: str | None = None
     properties: dict[str, str] = field(default_factory=dict)
-    kind: str = "io.statefun.kafka.v1/ingress"
+    kind: str = KAFKA_INGRESS
     source: SourceLocation | None = None
 
 
@@ -222,7 +217,7 @@ class KafkaEgressSpec:
     delivery_semantic: Literal["at-least-once", "exactly-once", "none"] = "at-least-once"
     transaction_timeout: timedelta | None = None
     properties: dict[str, str] = field(default_factory=dict)
-    kind: str = "io.statefun.kafka.v1/egress"
+    kind: str = KAFKA_EGRESS
     source: SourceLocation | None = None
 
 
@@ -260,7 +255,7 @@ class KinesisIngressSpec:
     startup_position: Literal["earliest", "latest", "date"] = "latest"
     startup_date: str | None = None
     client_config_properties: dict[str, str] = field(default_factory=dict)
-    kind: str = "io.statefun.kinesis.v1/ingress"
+    kind: str = KINESIS_INGRESS
     source: SourceLocation | None = None
 
 
@@ -273,17 +268,8 @@ class KinesisEgressSpec:
     aws_credentials: AwsCredentials = field(default_factory=AwsCredentials)
     max_outstanding_records: int = 1000
     client_config_properties: dict[str, str] = field(default_factory=dict)
-    kind: str = "io.statefun.kinesis.v1/egress"
+    kind: str = KINESIS_EGRESS
     source: SourceLocation | None = None
-
-
-WORKFLOW_KIND = TypeName("baton.workflows.v1", "workflow")
-LAMBDA_BRIDGE_TYPE = TypeName("baton.workflows", "lambda")  # runs Lambda tasks of workflows
-PLAYGROUND_INGRESS_ID = TypeName("io.statefun.playground", "ingress")
-PLAYGROUND_EGRESS_ID = TypeName("io.statefun.playground", "egress")
-PLAYGROUND_EGRESS_RECORD_TYPE = "io.statefun.playground/EgressRecord"
-KAFKA_PRODUCER_RECORD_TYPE = "type.googleapis.com/io.statefun.sdk.egress.KafkaProducerRecord"
-KINESIS_EGRESS_RECORD_TYPE = "type.googleapis.com/io.statefun.sdk.egress.KinesisEgressRecord"
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,7 +278,7 @@ class PlaygroundIngressSpec:
 
     port: int
     id: TypeName = PLAYGROUND_INGRESS_ID
-    kind: str = "io.statefun.playground.v1/ingress"
+    kind: str = PLAYGROUND_INGRESS
     source: SourceLocation | None = None
 
 
@@ -303,12 +289,12 @@ class PlaygroundEgressSpec:
     port: int
     topics: tuple[str, ...]
     id: TypeName = PLAYGROUND_EGRESS_ID
-    kind: str = "io.statefun.playground.v1/egress"
+    kind: str = PLAYGROUND_EGRESS
     source: SourceLocation | None = None
 
 
-IngressSpec = Union[KafkaIngressSpec, KinesisIngressSpec, PlaygroundIngressSpec]
-EgressSpec = Union[KafkaEgressSpec, KinesisEgressSpec, PlaygroundEgressSpec]
+IngressSpec = KafkaIngressSpec | KinesisIngressSpec | PlaygroundIngressSpec
+EgressSpec = KafkaEgressSpec | KinesisEgressSpec | PlaygroundEgressSpec
 
 
 # --- the whole module ---------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from baton.module.specs import TypeName
+from baton.module.typename import TypeName
 
 
 class Address(NamedTuple):

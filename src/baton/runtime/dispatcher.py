@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from statefun.request_reply_pb2 import FromFunction, TypedValue
 
-from baton.module.specs import EndpointSpec, ModuleSpec, TypeName
+from baton.module.specs import EndpointSpec, ModuleSpec
+from baton.module.typename import TypeName
 from baton.runtime.address import Address
 from baton.runtime.clock import SYSTEM_CLOCK, Clock
 from baton.runtime.egress import EgressRejected, EgressRouter

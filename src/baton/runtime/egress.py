@@ -14,10 +14,12 @@ from google.protobuf.message import DecodeError
 from statefun.kafka_egress_pb2 import KafkaProducerRecord
 from statefun.kinesis_egress_pb2 import KinesisEgressRecord
 
-from baton.module.specs import (
+from baton.module.kinds import (
     KAFKA_PRODUCER_RECORD_TYPE,
     KINESIS_EGRESS_RECORD_TYPE,
     PLAYGROUND_EGRESS_RECORD_TYPE,
+)
+from baton.module.specs import (
     EgressSpec,
     KafkaEgressSpec,
     KinesisEgressSpec,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from baton.module.specs import TypeName
+from baton.module.typename import TypeName
 
 
 @dataclass(slots=True)

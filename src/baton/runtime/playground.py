@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from baton.module.specs import PLAYGROUND_EGRESS_ID, PlaygroundEgressSpec, TypeName
+from baton.module.kinds import PLAYGROUND_EGRESS_ID
+from baton.module.specs import PlaygroundEgressSpec
+from baton.module.typename import TypeName
 from baton.runtime.address import Address
 from baton.runtime.api import RuntimeAPI
 from baton.runtime.egress import playground_payload

@@ -12,7 +12,7 @@ from enum import IntEnum
 
 from statefun.request_reply_pb2 import FromFunction
 
-from baton.module.specs import TypeName
+from baton.module.typename import TypeName
 
 UNSET_TYPE = "io.statefun.types/unset"
 

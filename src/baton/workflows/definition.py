@@ -10,17 +10,24 @@ all of them are collected and the first is raised with the others in `errors`.
 
 The engine (`baton.workflows.engine`) only ever runs a parsed `StateMachine`, so it can trust
 the shape of every state.
+
+This is one module on purpose: the typed states and their parser are one contract (the parser
+guarantees exactly the shape the dataclasses promise, and the engine imports both from here), and
+the parser is one tree walk whose field readers, state readers and transition checks all report
+into the same list of located problems. What could stand alone already does: the problem type
+and the did-you-mean hint are in `baton.diagnostics`, and path, template, choice-rule and
+intrinsic checks are in `baton.workflows.asl`.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from baton.diagnostics import DefinitionError, JsonPath, did_you_mean
 from baton.workflows import resources
 from baton.workflows.asl import choice as asl_choice
 from baton.workflows.asl import intrinsics as asl_intrinsics
@@ -30,7 +37,6 @@ from baton.workflows.asl import templates as asl_templates
 __all__ = [
     "Catcher",
     "ChoiceState",
-    "DefinitionError",
     "FailState",
     "MapState",
     "ParallelState",
@@ -46,7 +52,6 @@ __all__ = [
     "parse_timestamp",
 ]
 
-JsonPath = tuple[str | int, ...]
 Locate = Callable[[JsonPath], "int | None"]
 
 # Limits from the Step Functions documentation.
@@ -55,55 +60,6 @@ MAX_TIMEOUT_SECONDS = 99_999_999
 MAX_INTERVAL_SECONDS = 99_999_999
 MAX_ATTEMPTS = 99_999_999
 MAX_DELAY_SECONDS = 31_622_400
-
-
-# =============================================================================================
-#  Errors
-# =============================================================================================
-
-
-class DefinitionError(Exception):
-    """A problem in a state machine definition, located by file, line and JSON path.
-
-    When several problems are found, the first one (in line order) is raised and `errors`
-    lists all of them, itself included.
-    """
-
-    def __init__(
-        self, message: str, file: str | None = None, line: int | None = None,
-        path: JsonPath = (),
-    ) -> None:
-        self.message = message
-        self.file = file
-        self.line = line
-        self.path = tuple(path)
-        self.errors: list[DefinitionError] = [self]
-        super().__init__(str(self))
-
-    @property
-    def field(self) -> str:
-        """The JSON path as text: `States.Start.Next`, `States.P.Branches[0].StartAt`."""
-        return _dotted(self.path)
-
-    def __str__(self) -> str:
-        where = self.file or ""
-        if self.line is not None:
-            where = f"{where}:{self.line}" if where else f"line {self.line}"
-        return ": ".join(part for part in (where, self.field, self.message) if part)
-
-    def __reduce__(self):
-        return (DefinitionError, (self.message, self.file, self.line, self.path))
-
-    def render_all(self) -> str:
-        """Every collected problem, one per line."""
-        return "\n".join(str(error) for error in self.errors)
-
-
-def _dotted(path: JsonPath) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
 
 
 # =============================================================================================
@@ -281,7 +237,7 @@ def parse_timestamp(text: Any) -> float | None:
     year, month, day, hour, minute, second, fraction, offset = match.groups()
     try:
         if offset in ("Z", "z"):
-            tz = timezone.utc
+            tz = UTC
         else:
             sign = -1 if offset[0] == "-" else 1
             parts = [int(p) for p in offset[1:].split(":")]
@@ -383,8 +339,8 @@ class _Parser:
             return False
         if not found:
             return True
-        for problem in [found] if isinstance(found, str | Exception) else list(found):
-            self.error(path, _message_of(problem))
+        for each in [found] if isinstance(found, str | Exception) else list(found):
+            self.error(path, _message_of(each))
         return False
 
     # --- field readers -----------------------------------------------------------------------
@@ -401,7 +357,7 @@ class _Parser:
                 self.error(key_path, f"`{key}`: {_UNSUPPORTED[key]}")
             else:
                 self.error(key_path,
-                           f"unknown field `{key}` in {what}.{_did_you_mean(key, allowed)}")
+                           f"unknown field `{key}` in {what}.{did_you_mean(key, allowed)}")
 
     def string(self, data: Mapping[str, Any], key: str, path: JsonPath, *,
                required: bool = False, what: str = "") -> str | None:
@@ -521,7 +477,7 @@ class _Parser:
                 and start_at not in raw_states:
             self.error((*path, "StartAt"),
                        f"`StartAt` names state '{start_at}', which is not in {what}'s "
-                       f"States.{_did_you_mean(start_at, list(raw_states))}")
+                       f"States.{did_you_mean(start_at, list(raw_states))}")
         if isinstance(raw_states, Mapping) and raw_states:
             self.transitions(raw_states, states, path, start_at, what)
         block = StateBlock(start_at or "", states, index, path, self.comment(data, path))
@@ -554,7 +510,7 @@ class _Parser:
                     )
                     self.error(target_path,
                                f"`{target_path[-1]}` names state '{target}', which is not in "
-                               f"{what}'s States{scope}.{_did_you_mean(target, names)}")
+                               f"{what}'s States{scope}.{did_you_mean(target, names)}")
         if start_at is None or start_at not in raw_states:
             return
         reached = {start_at}
@@ -589,7 +545,7 @@ class _Parser:
             else:
                 self.error((*path, "Type"),
                            f"unknown state type {_show(kind)}; one of {', '.join(_FIELDS)}."
-                           f"{_did_you_mean(str(kind), list(_FIELDS))}")
+                           f"{did_you_mean(str(kind), list(_FIELDS))}")
             return None
         self.keys(data, path, _FIELDS[kind], f"a {kind} state")
         common: dict[str, Any] = {"name": name, "type": kind, "location": path,
@@ -897,15 +853,6 @@ def _message_of(problem: Any) -> str:
     return str(problem)
 
 
-def _did_you_mean(word: str, choices: Sequence[str]) -> str:
-    choices = [c for c in choices if isinstance(c, str)]
-    match = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    if not match:
-        lowered = {choice.lower(): choice for choice in choices}
-        match = [lowered[word.lower()]] if word.lower() in lowered else []
-    return f" Did you mean `{match[0]}`?" if match else ""
-
-
 def _show(value: Any) -> str:
     if value is None:
         return "null"
@@ -932,11 +879,6 @@ def parse_state_machine(
     machine = parser.machine(data)
     if parser.errors:
         errors = sorted(parser.errors, key=lambda e: (e.line is None, e.line or 0))
-        first = errors[0]
-        first.errors = errors
-        if len(errors) > 1:
-            others = "\n".join(f"  {error}" for error in errors[1:])
-            first.add_note(f"{len(errors) - 1} more problem(s) in the definition:\n{others}")
-        raise first
+        raise DefinitionError.collected(errors)
     assert machine is not None
     return machine

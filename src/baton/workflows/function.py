@@ -26,7 +26,7 @@ from statefun import (
     message_builder,
 )
 
-from baton.module.specs import PLAYGROUND_EGRESS_ID, PLAYGROUND_EGRESS_RECORD_TYPE
+from baton.module.kinds import PLAYGROUND_EGRESS_ID, PLAYGROUND_EGRESS_RECORD_TYPE
 from baton.workflows import resources
 from baton.workflows.engine import (
     CancelTimer,
@@ -35,7 +35,6 @@ from baton.workflows.engine import (
     InvokeTask,
     StartTimer,
 )
-from baton.workflows.stored_execution import StoredExecution, execution_spec
 from baton.workflows.messages import (
     EXECUTION_RESULT,
     LAMBDA_BRIDGE,
@@ -45,6 +44,7 @@ from baton.workflows.messages import (
     TIMER,
 )
 from baton.workflows.module_kind import WorkflowSpec
+from baton.workflows.stored_execution import StoredExecution, execution_spec
 
 log = logging.getLogger(__name__)
 

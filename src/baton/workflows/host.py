@@ -16,9 +16,8 @@ from typing import Any
 
 from aiohttp import web
 
+from baton.module.kinds import LAMBDA_BRIDGE_TYPE, WORKFLOW_KIND
 from baton.module.specs import (
-    LAMBDA_BRIDGE_TYPE,
-    WORKFLOW_KIND,
     AsyncTransportSpec,
     HttpEndpointSpec,
     ModuleSpec,
@@ -27,10 +26,10 @@ from baton.module.specs import (
 from baton.runtime.address import Address
 from baton.runtime.api import Listener, RuntimeAPI
 from baton.serve.http import function_app
-from baton.workflows.stored_execution import read_execution
 from baton.workflows.function import workflow_functions
 from baton.workflows.lambda_bridge import LambdaBridge, bind_lambda_bridge
 from baton.workflows.module_kind import WorkflowSpec, check_result_egresses, workflows_of
+from baton.workflows.stored_execution import read_execution
 
 # A Lambda may run for 15 minutes; the bridge's calls must be allowed to wait that long.
 _BRIDGE_CALL = timedelta(minutes=16)

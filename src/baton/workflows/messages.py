@@ -13,7 +13,7 @@ from typing import Any
 
 from statefun import make_json_type, message_builder
 
-from baton.module.specs import LAMBDA_BRIDGE_TYPE
+from baton.module.kinds import LAMBDA_BRIDGE_TYPE
 
 TASK_REQUEST = make_json_type("baton.workflows/TaskRequest")  # {"task_id", "input"}
 # {"task_id", "output"} | {"task_id", "error", "cause"}

@@ -16,15 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from baton.module.errors import ModuleError
-from baton.module.specs import (
-    WORKFLOW_KIND,
-    ExtensionDocument,
-    ModuleSpec,
-    SourceLocation,
-    TypeName,
-)
-from baton.workflows.definition import DefinitionError, StateMachine, parse_state_machine
+from baton.diagnostics import DefinitionError, ModuleError
+from baton.module.kinds import WORKFLOW_KIND
+from baton.module.specs import ExtensionDocument, ModuleSpec, SourceLocation
+from baton.module.typename import TypeName
+from baton.workflows.definition import StateMachine, parse_state_machine
 
 _KEYS = ("id", "definition", "resultEgress")
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from baton.module.specs import ModuleSpec, TypeName
 from baton.runtime import Address, Message, Runtime
-from baton.workflows.stored_execution import read_execution
 from baton.workflows.host import workflow_host
+from baton.workflows.stored_execution import read_execution
 
 START_TYPENAME = "baton.workflows/Start"
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from baton.module.specs import ExtensionDocument, ModuleSpec, SourceLocation, TypeName
 from baton.runtime import Address, Message, Runtime
 from baton.serve.lambda_local import LambdaLocal
-from baton.workflows.stored_execution import read_execution
 from baton.workflows.host import workflow_host
+from baton.workflows.stored_execution import read_execution
 from tests.workflows.conformance.cases import Case, Outcome
 
 WORKFLOW_KIND = TypeName("baton.workflows.v1", "workflow")

@@ -27,6 +27,8 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+from baton.diagnostics import did_you_mean
+
 from . import paths
 from .errors import STATES_RUNTIME, StatesError
 
@@ -313,7 +315,5 @@ def _dangling_backslash(pattern: str) -> bool:
 
 
 def _suggest(key: str) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(key, [*OPERATORS, "Variable", "Next", "Comment"], n=1)
-    return f"; did you mean `{close[0]}`?" if close else ""
+    known = [*OPERATORS, "Variable", "Next", "Comment"]
+    return did_you_mean(key, known, lead="; did you mean", any_case=False)

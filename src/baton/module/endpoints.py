@@ -1,0 +1,144 @@
+"""HTTP endpoints: `io.statefun.endpoints.v1/http` and `io.statefun.endpoints.v2/http` (§1.4 – §1.6).
+
+Both bind function types (`functions`) to a URL (`urlPathTemplate`, where `{function.name}` is the
+only placeholder); v1 always calls over OkHttp, v2 over its `transport` (`baton.module.transports`).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from baton.module.components import Parsed
+from baton.module.fields import check_keys, max_batch, target_functions
+from baton.module.kinds import ENDPOINT_V2, OKHTTP_TRANSPORT
+from baton.module.specs import (
+    AsyncTransportSpec,
+    HttpEndpointSpec,
+    LambdaUrlTransportSpec,
+    SourceLocation,
+    TransportSpec,
+)
+from baton.module.transports import okhttp, v2_transport
+from baton.module.yaml_nodes import Node
+
+V1_KEYS = ("functions", "urlPathTemplate", "maxNumBatchRequests", "maxRetries", "timeouts")
+V2_KEYS = ("functions", "urlPathTemplate", "maxNumBatchRequests", "transport")
+_V1_HINTS = {
+    "transport": f" `transport` is only read by {ENDPOINT_V2}; a v1 endpoint"
+    " always uses OkHttp, with `timeouts:` directly under spec.",
+}
+_V2_HINTS = {
+    "transports": " The key is singular: `transport` (the StateFun Javadoc is wrong).",
+    "timeouts": " In a v2 endpoint, timeouts belong to the transport: `transport: {type:"
+    f" {OKHTTP_TRANSPORT}, timeouts: {{...}}}}`, or `transport: {{call: 2min}}` for the"
+    " async default.",
+}
+_URL_EXAMPLE = "Write e.g. http://localhost:8000/statefun."
+
+
+def parse_v1(spec: Node, kind: str, source: SourceLocation) -> Parsed:
+    """`io.statefun.endpoints.v1/http`, read with StateFun's `Selectors` (strings must be strings).
+
+    Always OkHttp; the whole spec is the transport's properties, so `timeouts` sits under spec.
+    """
+    spec.mapping("functions: example/*")
+    check_keys(spec, V1_KEYS, _V1_HINTS)
+    functions = spec.require("functions", "functions: example/*")
+    target = target_functions(functions, strict=True)
+    url = spec.require("urlPathTemplate", "urlPathTemplate: http://localhost:8000/statefun")
+    template = url.text(strict=True)
+    batch = max_batch(spec.get("maxNumBatchRequests"), strict=True)
+    if (retries := spec.get("maxRetries")) is not None:
+        retries.warn(
+            "`maxRetries` has no effect in StateFun 3.x; retries are bounded by `timeouts.call`."
+        )
+    # The whole v1 spec is the OkHttp transport's properties, so `timeouts` sits under spec.
+    transport = okhttp(spec.get("timeouts"))
+    _check_url(url, template, transport)
+    endpoint = HttpEndpointSpec(
+        functions=target,
+        url_path_template=template,
+        max_num_batch_requests=batch,
+        transport=transport,
+        kind=kind,
+        source=source,
+    )
+    return Parsed(endpoint, ("function", str(target)), functions)
+
+
+def parse_v2(spec: Node, kind: str, source: SourceLocation) -> Parsed:
+    """`io.statefun.endpoints.v2/http`, bound by Jackson (numbers and booleans pass as text)."""
+    spec.mapping("functions: example/*")
+    check_keys(spec, V2_KEYS, _V2_HINTS)
+    functions = spec.require("functions", "functions: example/*")
+    target = target_functions(functions, strict=False)
+    url = spec.require("urlPathTemplate", "urlPathTemplate: http://localhost:8000/statefun")
+    template = url.text()
+    batch = max_batch(spec.get("maxNumBatchRequests"), strict=False)
+    transport = v2_transport(spec.get("transport"))
+    _check_url(url, template, transport)
+    endpoint = HttpEndpointSpec(
+        functions=target,
+        url_path_template=template,
+        max_num_batch_requests=batch,
+        transport=transport,
+        kind=kind,
+        source=source,
+    )
+    return Parsed(endpoint, ("function", str(target)), functions)
+
+
+def _check_url(node: Node, template: str, transport: TransportSpec) -> None:
+    """The URL must be usable by the chosen transport once `{function.name}` is filled in."""
+    url = template.replace("{function.name}", "fn")
+    if "{" in url or "}" in url:
+        node.fail(
+            f"`urlPathTemplate` {template!r} has an unknown placeholder; the only placeholder is "
+            "{function.name} (the namespace is never substituted)."
+        )
+    if any(ch.isspace() for ch in url):
+        node.fail(
+            f"`urlPathTemplate` {template!r} contains whitespace; "
+            "remove it or percent-encode it (%20)."
+        )
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        node.fail(f"`urlPathTemplate` {template!r} is not a valid URL ({exc}). {_URL_EXAMPLE}")
+    scheme = parts.scheme.lower()
+    if scheme in ("http+unix", "https+unix"):
+        _check_unix_url(node, template, parts.path, transport)
+    elif scheme not in ("http", "https"):
+        found = f"'{parts.scheme}'" if parts.scheme else "no scheme"
+        node.fail(
+            f"`urlPathTemplate` {template!r} has {found}; the scheme must be http or https "
+            f"(http+unix/https+unix with the OkHttp transport). {_URL_EXAMPLE}"
+        )
+    elif not parts.hostname:
+        node.fail(f"`urlPathTemplate` {template!r} has no host. {_URL_EXAMPLE}")
+    elif port == 0:
+        node.fail(
+            f"`urlPathTemplate` {template!r} uses port 0; "
+            "use the port your function server listens on."
+        )
+
+
+def _check_unix_url(node: Node, template: str, path: str, transport: TransportSpec) -> None:
+    if isinstance(transport, LambdaUrlTransportSpec):
+        node.fail(
+            f"`urlPathTemplate` {template!r} is a Unix domain socket URL, which cannot be a Lambda "
+            "Function URL; the lambda-url transport signs requests to "
+            "https://<url-id>.lambda-url.<region>.on.aws/ (or an API Gateway URL)."
+        )
+    if isinstance(transport, AsyncTransportSpec):
+        node.fail(
+            f"`urlPathTemplate` {template!r} is a Unix domain socket URL, which only the OkHttp "
+            "transport supports; this endpoint uses the async transport (the v2 default). Add "
+            f"`transport: {{type: {OKHTTP_TRANSPORT}}}` or use http://host:port."
+        )
+    if not any(segment.endswith(".sock") for segment in path.split("/")):
+        node.fail(
+            f"`urlPathTemplate` {template!r} names no socket file; the first path element ending "
+            "in `.sock` is the socket, e.g. http+unix:///run/functions.sock/statefun."
+        )
