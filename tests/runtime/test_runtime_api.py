@@ -13,8 +13,8 @@ from aiohttp import web
 from statefun import StatefulFunctions
 
 from baton.module import load_module_text
+from baton.module.kinds import WORKFLOW_KIND
 from baton.module.specs import (
-    WORKFLOW_KIND,
     HttpEndpointSpec,
     ModuleSpec,
     TargetFunctions,

@@ -12,14 +12,13 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from baton.module.specs import ExtensionDocument, ModuleSpec, SourceLocation, TypeName
+from baton.module.kinds import WORKFLOW_KIND
+from baton.module.specs import ExtensionDocument, ModuleSpec, SourceLocation
 from baton.runtime import Address, Message, Runtime
 from baton.serve.lambda_local import LambdaLocal
 from baton.workflows.host import workflow_host
 from baton.workflows.stored_execution import read_execution
 from tests.workflows.conformance.cases import Case, Outcome
-
-WORKFLOW_KIND = TypeName("baton.workflows.v1", "workflow")
 
 
 def _address(index: int) -> Address:
