@@ -1,7 +1,7 @@
 # Everything a fresh machine needs is installed by these targets (uv, the Python env, node packages).
 UV := python3 -m uv
 
-.PHONY: example test setup bench
+.PHONY: example test setup bench lint
 
 setup:
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -16,3 +16,7 @@ test: setup
 
 bench: setup
 	@$(UV) run python -m bench.runtime
+
+lint: setup
+	@$(UV) run ruff check .
+	@$(UV) run mypy

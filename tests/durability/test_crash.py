@@ -112,7 +112,7 @@ async def _feed_until_killed(
                     await response.read()
                     assert response.status in (200, 202), response.status
                     acked.add(index)
-            except (aiohttp.ClientError, asyncio.TimeoutError):
+            except (TimeoutError, aiohttp.ClientError):
                 pending.appendleft((index, source))  # not acknowledged: send it again later
                 return
 

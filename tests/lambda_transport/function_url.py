@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from aiohttp import web
 from botocore.auth import SigV4Auth
@@ -81,12 +81,12 @@ class FunctionUrlAuth:
         secret, token = self.credentials[match["key"]]
         amz_date = request.headers.get("X-Amz-Date", "")
         try:
-            signed_at = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+            signed_at = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
         except ValueError:
             raise PermissionError(f"Forbidden: bad X-Amz-Date {amz_date!r}") from None
         if amz_date[:8] != match["date"]:
             raise PermissionError("Forbidden: X-Amz-Date does not match the credential scope")
-        if abs((datetime.now(timezone.utc) - signed_at).total_seconds()) > 300:
+        if abs((datetime.now(UTC) - signed_at).total_seconds()) > 300:
             raise PermissionError("Forbidden: signature expired")
         signed = match["signed"].split(";")
         for required in ("host", "x-amz-date", "x-amz-content-sha256"):

@@ -43,7 +43,7 @@ async def js_functions() -> AsyncIterator[str]:
     try:
         try:
             line = await asyncio.wait_for(process.stdout.readline(), STARTUP_DEADLINE)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             line = b""
         words = line.decode().split()
         if len(words) != 2 or words[0] != "listening" or not words[1].isdigit():
@@ -61,7 +61,7 @@ async def js_functions() -> AsyncIterator[str]:
             process.terminate()
             try:
                 await asyncio.wait_for(process.wait(), 5)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 process.kill()
                 await process.wait()
 

@@ -272,16 +272,15 @@ async def test_the_async_api_serves_raw_http_and_stops_its_processes():
                            task_root=ROOT) as running:
         (pid,) = running.runtime_pids("statefun")
         body = to_function("test/counter", "b", 2, state={"count": 3})
-        async with aiohttp.ClientSession() as session:
-            async with session.post(
-                f"{running.url}/2015-03-31/functions/statefun/invocations",
-                params={"Qualifier": "$LATEST"},
-                data=direct_invoke_payload(body),
-                headers={"X-Amz-Invocation-Type": "RequestResponse"},
-            ) as response:
-                assert response.status == 200
-                assert "X-Amz-Function-Error" not in response.headers
-                payload = await response.read()
+        async with aiohttp.ClientSession() as session, session.post(
+            f"{running.url}/2015-03-31/functions/statefun/invocations",
+            params={"Qualifier": "$LATEST"},
+            data=direct_invoke_payload(body),
+            headers={"X-Amz-Invocation-Type": "RequestResponse"},
+        ) as response:
+            assert response.status == 200
+            assert "X-Amz-Function-Error" not in response.headers
+            payload = await response.read()
         assert modified_ints(from_function(parse_http_response(payload).body)) == {"count": 5}
     assert not pid_alive(pid)
 

@@ -87,7 +87,7 @@ def test_task_ids_are_unique_per_attempt_and_per_execution() -> None:
     eng = engine(one_task(Retry=[{"ErrorEquals": ["States.ALL"], "MaxAttempts": 3}]))
     execution, commands = eng.start({}, name="e1", now=T0)
     ids = []
-    for attempt in range(3):
+    for _attempt in range(3):
         [invoke] = of(InvokeTask, commands)
         ids.append(invoke.task_id)
         [timer] = of(StartTimer, eng.task_failed(execution, invoke.task_id, "E", None, T0))
@@ -353,7 +353,7 @@ def test_an_endless_synchronous_loop_fails_at_the_history_limit() -> None:
                                              "Next": "End"}], "Default": "A"},
         "End": {"Type": "Succeed"},
     }}, history_limit=200)
-    execution, commands = eng.start({}, name="e1", now=T0)
+    _execution, commands = eng.start({}, name="e1", now=T0)
     done = finished(commands)
     assert (done.status, done.error) == ("FAILED", "States.Runtime")
     assert "200" in done.cause

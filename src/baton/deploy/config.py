@@ -34,7 +34,7 @@ import tomllib
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from baton.deploy.errors import DeployError
 from baton.diagnostics import did_you_mean
@@ -153,9 +153,8 @@ def load_settings(
         project_dir = (cwd / project).resolve()
         if not project_dir.is_dir():
             raise DeployError(f"--project {project}: no such directory")
-        pyproject: Path | None = project_dir / "pyproject.toml"
-        if not pyproject.is_file():
-            pyproject = None
+        candidate = project_dir / "pyproject.toml"
+        pyproject: Path | None = candidate if candidate.is_file() else None
     else:
         pyproject = find_pyproject(cwd)
         project_dir = pyproject.parent if pyproject else cwd
@@ -181,10 +180,10 @@ def load_settings(
         if not isinstance(value, kind):
             raise DeployError(f"{where} {key}: expected {_type_name(kind)}, found {value!r}")
         if attr == "sources":
-            items = [value] if isinstance(value, str) else value
+            items: list[Any] = [value] if isinstance(value, str) else list(cast(list[Any], value))
             value = [_path_item(where, key, item, project_dir) for item in items]
         elif attr in ("requirements", "overrides"):
-            if not all(isinstance(item, str) for item in value):
+            if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
                 raise DeployError(f"{where} {key}: expected a list of strings, found {value!r}")
         elif attr == "python":
             value = str(value)
@@ -364,7 +363,7 @@ def lambda_python_runtimes() -> tuple[str, ...]:
     import botocore.session
 
     model = botocore.session.get_session().get_service_model("lambda")
-    enum = model.shape_for("Runtime").enum
+    enum: list[str] = getattr(model.shape_for("Runtime"), "enum", [])
     return tuple(r for r in enum if re.fullmatch(r"python3\.\d+", r)
                  and int(r.split(".")[1]) >= 9)
 

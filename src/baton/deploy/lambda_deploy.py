@@ -5,6 +5,9 @@ nothing (the built zip's SHA-256 is compared with the deployed CodeSha256). With
 the same reads produce the plan and nothing is changed. Credentials and the default region
 come from the standard AWS chain only (environment, shared files, SSO, instance roles);
 `AWS_ENDPOINT_URL` points every client elsewhere (e.g. at moto in tests).
+
+One module (~640 lines) because it is one reconcile loop: each step's read feeds the next step's
+write (role → function → version → alias → URL → permissions) and the same reads make the plan.
 """
 
 from __future__ import annotations

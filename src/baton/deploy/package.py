@@ -24,6 +24,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from baton.deploy.config import LambdaSettings
 from baton.deploy.errors import DeployError
@@ -77,7 +78,7 @@ def find_uv() -> list[str]:
         if candidate and Path(candidate).is_file():
             return [candidate]
     try:
-        from uv import find_uv_bin  # type: ignore[import-not-found]
+        from uv import find_uv_bin
 
         return [find_uv_bin()]
     except (ImportError, FileNotFoundError):
@@ -280,7 +281,7 @@ def check_architecture(files: dict[str, Path], architecture: str) -> None:
             header = handle.read(20)
         if len(header) < 20 or header[:4] != b"\x7fELF":
             continue
-        order = "little" if header[5] == 1 else "big"
+        order: Literal["little", "big"] = "little" if header[5] == 1 else "big"
         machine = ELF_MACHINES.get(int.from_bytes(header[18:20], order), "another machine")
         if machine != architecture:
             raise DeployError(

@@ -31,7 +31,7 @@ class SystemClock:
         timeout = None if when is None else max(0.0, when - time.time())
         try:
             await asyncio.wait_for(wake.wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
 

@@ -80,7 +80,8 @@ class EgressRouter:
         return self._store.take(egress, topic)
 
     async def take_waiting(
-        self, egress: str, topic: str, timeout: float, still_wanted: Callable[[], bool] = lambda: True
+        self, egress: str, topic: str, timeout: float,  # noqa: ASYNC109 (a long-poll's own wait)
+        still_wanted: Callable[[], bool] = lambda: True,
     ) -> EgressRecord | None:
         """Take a record, waiting up to `timeout` seconds for one to arrive.
 
@@ -100,7 +101,7 @@ class EgressRouter:
             event.clear()
             try:
                 await asyncio.wait_for(event.wait(), remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
 

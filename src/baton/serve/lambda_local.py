@@ -7,6 +7,9 @@ function, each talking to a Runtime API server of ours on loopback (see `runtime
 Invocations queue per function; a process that crashes or overruns its timeout fails the
 invocation it held and is restarted.
 
+It stays one module (~700 lines) because the Invoke API, the per-function queue and the worker
+processes share one lifecycle: a worker's crash or timeout resolves the queued invocation it held.
+
     async with LambdaLocal({"greeter": "app:handler"}, port=0) as local:
         boto3.client("lambda", endpoint_url=local.url, ...).invoke(FunctionName="greeter", ...)
 

@@ -180,6 +180,8 @@ def evaluate(rule: dict[str, Any], data: Any, context: Any) -> bool:
     if operator is None:
         raise StatesError(STATES_RUNTIME, f"Invalid choice rule: {sorted(rule)}")
     variable = rule.get("Variable")
+    if not isinstance(variable, str):  # the definition check requires it; a hand-built rule may not
+        raise StatesError(STATES_RUNTIME, f"Invalid choice rule without a Variable: {sorted(rule)}")
     operand = rule[operator]
     kind, relation, operand_is_path = OPERATORS[operator]
     found, value = paths.lookup(variable, data, context)
@@ -296,10 +298,9 @@ def _check(rule: Any, top_level: bool, where: str) -> None:
     elif kind == "Boolean":
         if not isinstance(operand, bool):
             raise ValueError(f"{where}: `{operator}` must be true or false, not {_show(operand)}")
-    elif kind == "Timestamp":
-        if parse_timestamp(operand) is None:
-            raise ValueError(f"{where}: `{operator}` must be a timestamp like "
-                             f"2016-03-14T01:59:00Z, not {_show(operand)}")
+    elif kind == "Timestamp" and parse_timestamp(operand) is None:
+        raise ValueError(f"{where}: `{operator}` must be a timestamp like "
+                         f"2016-03-14T01:59:00Z, not {_show(operand)}")
 
 
 def _dangling_backslash(pattern: str) -> bool:
