@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from statefun.request_reply_pb2 import FromFunction, TypedValue
@@ -120,6 +121,15 @@ class Dispatcher:
             self.deliver(message)
         await self._store.durable()
         return accepted
+
+    def would_wait(self, messages: Sequence[Message]) -> bool:
+        """Whether ingesting these messages now would have to wait for capacity."""
+        return not self._capacity.is_set()
+
+    async def admit(self, messages: Sequence[Message]) -> None:
+        """Wait until these messages may be delivered (the runtime is not saturated)."""
+        while self.would_wait(messages):
+            await self._capacity.wait()
 
     def deliver(self, message: Message) -> None:
         """Queue a message for its target and start a batch if the address is idle."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from google.protobuf.message import DecodeError
 from statefun.kafka_egress_pb2 import KafkaProducerRecord
@@ -41,6 +41,7 @@ class EgressRouter:
         self._egresses: dict[str, EgressSpec] = {str(e.id): e for e in module.egresses}
         self._store = store
         self._arrivals: dict[tuple[str, str], asyncio.Event] = {}
+        self._released: dict[str, asyncio.Event] = {}  # per egress, for its publisher
         store.on_released = self._wake_readers
 
     @property
@@ -75,6 +76,26 @@ class EgressRouter:
         event = self._arrivals.get((record.egress, record.topic))
         if event is not None:
             event.set()
+        event = self._released.get(record.egress)
+        if event is not None:
+            event.set()
+
+    # --- for publishers: records stay in the outbox until the sink acknowledged them --------
+
+    def pending(self, egress: str, limit: int) -> list[EgressRecord]:
+        """Up to `limit` committed records of an egress, oldest first (not removed)."""
+        return self._store.pending(egress, limit)
+
+    def acknowledge(self, records: Sequence[EgressRecord]) -> None:
+        """Remove records the sink has acknowledged."""
+        self._store.acknowledge(records)
+
+    async def wait_pending(self, egress: str) -> None:
+        """Return once the egress has a committed record (at once if it has one)."""
+        event = self._released.setdefault(egress, asyncio.Event())
+        while not self._store.pending(egress, 1):
+            event.clear()
+            await event.wait()
 
     def take(self, egress: str, topic: str) -> EgressRecord | None:
         return self._store.take(egress, topic)

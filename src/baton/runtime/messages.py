@@ -42,3 +42,15 @@ class EgressRecord:
     value: bytes | None
     topic: str = ""  # the playground topic or Kafka/Kinesis destination, when known
     seq: int = 0  # position in the durable outbox (assigned by the store)
+
+
+@dataclass(frozen=True, slots=True)
+class SourcePosition:
+    """Where a partition of an external source resumes after a record (e.g. Kafka's next offset).
+
+    Stored in the same epoch as the record's messages, so a restart neither loses nor repeats it.
+    """
+
+    source: str  # the ingress id, `namespace/name`
+    partition: str  # e.g. Kafka `topic/0`, a Kinesis shard id
+    position: str  # e.g. the next offset, a sequence number

@@ -14,7 +14,7 @@ from baton.runtime.dispatcher import Dispatcher
 from baton.runtime.egress import EgressRouter
 from baton.runtime.extension import RuntimeExtension
 from baton.runtime.invoker import Invoker
-from baton.runtime.messages import EgressRecord, Message
+from baton.runtime.messages import EgressRecord, Message, SourcePosition
 from baton.runtime.metrics import Metrics
 from baton.runtime.servers import Servers
 from baton.runtime.state_registry import StateRegistry
@@ -117,6 +117,41 @@ class Runtime:
         With an idempotency key already accepted, nothing is delivered again (returns False).
         """
         return await self._dispatcher.ingest(*messages, idempotency_key=idempotency_key)
+
+    # --- input from sources with positions (Kafka partitions, Kinesis shards) ---------------
+
+    def would_wait(self, messages: Sequence[Message]) -> bool:
+        """Whether `ingest_record` would wait for capacity now (a source then pauses fetching)."""
+        return self._dispatcher.would_wait(messages)
+
+    async def ingest_record(self, messages: Sequence[Message], position: SourcePosition) -> None:
+        """Accept one source record: its messages (in order) and its source position, one epoch.
+
+        Waits while the runtime is saturated, then delivers and records the position with no
+        await in between, so both land in the same epoch. Returns before they are durable: a
+        source ingests many records, then awaits `durable()` once (e.g. to commit offsets).
+        """
+        await self._dispatcher.admit(messages)
+        for message in messages:
+            self._dispatcher.deliver(message)
+        self._store.set_position(position.source, position.partition, position.position)
+
+    def reject_record(self, position: SourcePosition, letter: DeadLetter | None) -> None:
+        """Pass over a source record baton cannot route: dead-letter it (or, None, skip it).
+
+        The dead letter and the position land in the same epoch, so it is kept exactly once.
+        """
+        if letter is not None:
+            self._store.add_dead_letter(letter)
+        self._store.set_position(position.source, position.partition, position.position)
+
+    def positions(self, source: str) -> dict[str, str]:
+        """The stored position of every partition of a source (where a restart resumes)."""
+        return self._store.positions(source)
+
+    async def durable(self) -> None:
+        """Return once everything accepted so far is durable."""
+        await self._store.durable()
 
     # --- observing and waiting -------------------------------------------------------------
 

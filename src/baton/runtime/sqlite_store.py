@@ -17,6 +17,7 @@ import fcntl
 import logging
 import os
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,11 +27,11 @@ from baton.runtime.store import DeadLetter, MemoryStore, Parked, StoredValue
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DB_NAME = "baton.db"
 LOCK_NAME = "baton.lock"
 
-SCHEMA = """
+SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS state (      -- one row per state value of an address
     address    TEXT NOT NULL,           -- namespace/type/id
     name       TEXT NOT NULL,           -- the ValueSpec name
@@ -81,6 +82,23 @@ CREATE TABLE IF NOT EXISTS outbox (     -- egress records not yet taken by a rea
     value    BLOB
 );
 """
+# What each schema version adds to the one before. Additive only, IF NOT EXISTS: opening an
+# older file runs them all, which is its migration.
+MIGRATIONS = {
+    2: """
+CREATE TABLE IF NOT EXISTS source_positions ( -- where each partition of a source resumes
+    source    TEXT NOT NULL,            -- the ingress id, e.g. example/names
+    partition TEXT NOT NULL,            -- e.g. Kafka `topic/0`
+    position  TEXT NOT NULL,            -- e.g. the next Kafka offset to read
+    PRIMARY KEY (source, partition)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sequences (  -- counters that must never go back, e.g. outbox seq
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID;
+""",
+}
+SCHEMA = SCHEMA_V1 + "".join(MIGRATIONS.values())
 
 
 _EVICT_BATCH = 1000
@@ -103,6 +121,7 @@ class _Journal:
     dead_letters: list[DeadLetter] = field(default_factory=list)
     outbox_in: dict[int, EgressRecord] = field(default_factory=dict)
     outbox_out: list[int] = field(default_factory=list)
+    positions: dict[tuple[str, str], str] = field(default_factory=dict)
     ingress_keys: dict[str, float] = field(default_factory=dict)
     touched: set[Address] = field(default_factory=set)  # addresses whose state changed
 
@@ -110,7 +129,7 @@ class _Journal:
         return bool(
             self.states or self.mail_in or self.mail_out or self.delayed_in or self.delayed_out
             or self.parked or self.dead_letters or self.outbox_in or self.outbox_out
-            or self.ingress_keys
+            or self.positions or self.ingress_keys
         )
 
 
@@ -183,7 +202,7 @@ class SqliteStore(MemoryStore):
             conn.execute("PRAGMA journal_mode=WAL")
             # NORMAL is durable against process crashes (kill -9) in WAL mode.
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.executescript(SCHEMA)
+            conn.executescript(SCHEMA)  # creates what is missing: a new file, or an older one
             if version < SCHEMA_VERSION:
                 conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             return conn
@@ -230,7 +249,17 @@ class SqliteStore(MemoryStore):
             "SELECT seq, egress, topic, typename, value FROM outbox ORDER BY seq"
         ):
             MemoryStore.publish(self, EgressRecord(egress, typename, value, topic, seq))
-        self._next_outbox = (db.execute("SELECT max(seq) FROM outbox").fetchone()[0] or 0) + 1
+        # Never reuse an outbox seq, even once every record was taken: an exactly-once publisher
+        # remembers the highest seq its sink holds and skips records at or below it.
+        used = db.execute(
+            "SELECT max(coalesce((SELECT max(seq) FROM outbox), 0),"
+            " coalesce((SELECT value FROM sequences WHERE name = 'outbox'), 0))"
+        ).fetchone()[0]
+        self._next_outbox = used + 1
+        for source, partition, position in db.execute(
+            "SELECT source, partition, position FROM source_positions"
+        ):
+            self._positions.setdefault(source, {})[partition] = position
 
     # --- state (read through) --------------------------------------------------------------
 
@@ -345,6 +374,18 @@ class SqliteStore(MemoryStore):
             self._dirty()
         return record
 
+    def acknowledge(self, records: Sequence[EgressRecord]) -> None:
+        super().acknowledge(records)
+        self._journal.outbox_out.extend(record.seq for record in records)
+        self._dirty()
+
+    # --- source positions ------------------------------------------------------------------
+
+    def set_position(self, source: str, partition: str, position: str) -> None:
+        super().set_position(source, partition, position)
+        self._journal.positions[(source, partition)] = position
+        self._dirty()
+
     # --- ingress idempotency keys (read through, like state) ---------------------------------
 
     def seen_ingress_key(self, key: str) -> bool:
@@ -392,8 +433,11 @@ class SqliteStore(MemoryStore):
     async def commit(self) -> None:
         """Write the current epoch in one transaction (and any epoch that failed before)."""
         if self._commit_lock is None:  # not started: write synchronously (tests, tools)
-            self._write([*self._failed, self._journal])
+            journals = [*self._failed, self._journal]
+            self._write(journals)
             self._failed, self._journal = [], _Journal()
+            for done in journals:
+                self._release(done)
             return
         async with self._commit_lock:
             assert self._kick is not None and self._committed_cond is not None
@@ -511,6 +555,16 @@ def _write_journal(db: sqlite3.Connection, j: _Journal) -> None:
         [(r.seq, r.egress, r.topic, r.typename, r.value) for r in j.outbox_in.values()],
     )
     db.executemany("DELETE FROM outbox WHERE seq = ?", [(s,) for s in j.outbox_out])
+    if j.outbox_in:
+        db.execute(
+            "INSERT INTO sequences VALUES ('outbox', ?) ON CONFLICT (name) DO UPDATE"
+            " SET value = max(value, excluded.value)",
+            (max(j.outbox_in),),
+        )
+    db.executemany(
+        "INSERT OR REPLACE INTO source_positions VALUES (?, ?, ?)",
+        [(source, partition, position) for (source, partition), position in j.positions.items()],
+    )
     db.executemany("INSERT OR REPLACE INTO ingress_keys VALUES (?, ?)", j.ingress_keys.items())
 
 

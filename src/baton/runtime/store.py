@@ -1,4 +1,4 @@
-"""The store: state values, mailboxes, delayed messages, parked addresses, egress outbox.
+"""The store: state values, mailboxes, delayed messages, parked addresses, egress outbox, source positions.
 
 The dispatcher works against this interface only. `MemoryStore` keeps everything in dicts; the
 durable store (SQLite, committed in epochs) records the same operations and persists them. That
@@ -8,8 +8,10 @@ is why every change goes through a method here rather than through a shared muta
 from __future__ import annotations
 
 import abc
+import heapq
+import itertools
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from baton.runtime.address import Address
@@ -132,6 +134,26 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def outbox_size(self, egress: str, topic: str) -> int: ...
 
+    @abc.abstractmethod
+    def pending(self, egress: str, limit: int) -> list[EgressRecord]:
+        """Up to `limit` readable records of an egress (every topic), oldest first, left in place.
+
+        For publishers: they send these, then `acknowledge` them once the sink has them.
+        """
+
+    @abc.abstractmethod
+    def acknowledge(self, records: Sequence[EgressRecord]) -> None:
+        """Remove records a publisher's sink has acknowledged (taken from `pending`)."""
+
+    # --- source positions: how far each partition of an external source has been ingested ---
+    @abc.abstractmethod
+    def set_position(self, source: str, partition: str, position: str) -> None:
+        """Record the position to resume a source partition from (same epoch as its messages)."""
+
+    @abc.abstractmethod
+    def positions(self, source: str) -> dict[str, str]:
+        """The stored position of each partition of a source (e.g. Kafka `topic/0` → next offset)."""
+
     # --- ingress idempotency keys ---
     @abc.abstractmethod
     def seen_ingress_key(self, key: str) -> bool:
@@ -168,6 +190,8 @@ class MemoryStore(Store):
         self._dead_letters: list[DeadLetter] = []
         self._outbox: dict[tuple[str, str], deque[EgressRecord]] = {}
         self._ingress_keys: dict[str, float] = {}
+        self._next_outbox = 1
+        self._positions: dict[str, dict[str, str]] = {}
 
     def states(self, address: Address) -> dict[str, StoredValue]:
         return self._states.get(address, _EMPTY)
@@ -254,6 +278,9 @@ class MemoryStore(Store):
         return self._dead_letters
 
     def publish(self, record: EgressRecord) -> None:
+        if not record.seq:  # a durable store numbers records before they are released
+            record.seq = self._next_outbox
+            self._next_outbox += 1
         key = (record.egress, record.topic)
         box = self._outbox.get(key)
         if box is None:
@@ -270,6 +297,32 @@ class MemoryStore(Store):
         box = self._outbox.get((egress, topic))
         return len(box) if box else 0
 
+    def pending(self, egress: str, limit: int) -> list[EgressRecord]:
+        boxes = [box for (name, _), box in self._outbox.items() if name == egress and box]
+        if len(boxes) == 1:
+            return list(itertools.islice(boxes[0], limit))
+        merged = heapq.merge(*boxes, key=_by_seq)
+        return list(itertools.islice(merged, limit))
+
+    def acknowledge(self, records: Sequence[EgressRecord]) -> None:
+        for record in records:
+            box = self._outbox.get((record.egress, record.topic))
+            if not box:
+                continue
+            if box[0].seq == record.seq:  # the usual case: `pending` hands out each topic's head
+                box.popleft()
+            else:
+                try:
+                    box.remove(record)
+                except ValueError:
+                    pass
+
+    def set_position(self, source: str, partition: str, position: str) -> None:
+        self._positions.setdefault(source, {})[partition] = position
+
+    def positions(self, source: str) -> dict[str, str]:
+        return dict(self._positions.get(source, {}))
+
     def seen_ingress_key(self, key: str) -> bool:
         return key in self._ingress_keys
 
@@ -278,3 +331,7 @@ class MemoryStore(Store):
 
 
 _EMPTY: dict[str, StoredValue] = {}
+
+
+def _by_seq(record: EgressRecord) -> int:
+    return record.seq

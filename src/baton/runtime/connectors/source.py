@@ -1,0 +1,58 @@
+"""The source seam: what a connector reading an external source (Kafka, Kinesis) relies on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from baton.module.typename import TypeName
+from baton.runtime.address import Address
+from baton.runtime.clock import Clock
+from baton.runtime.messages import Message, SourcePosition
+from baton.runtime.store import DeadLetter
+
+
+class SourceRuntime(Protocol):
+    """The part of the runtime a source uses (`Runtime` implements it)."""
+
+    clock: Clock
+
+    def would_wait(self, messages: Sequence[Message]) -> bool:
+        """Whether `ingest_record` would wait now: the source should stop fetching meanwhile."""
+
+    async def ingest_record(self, messages: Sequence[Message], position: SourcePosition) -> None:
+        """Deliver a record's messages and store its position in the same epoch."""
+
+    def reject_record(self, position: SourcePosition, letter: DeadLetter | None) -> None:
+        """Dead-letter (or skip, with None) a record that cannot be routed; store its position."""
+
+    def positions(self, source: str) -> dict[str, str]:
+        """Stored positions of a source's partitions."""
+
+    async def durable(self) -> None:
+        """Return once everything ingested so far is durable."""
+
+
+class Connector(Protocol):
+    """A running source or publisher."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def route(id_: str, typename: str, value: bytes, targets: Sequence[TypeName]) -> list[Message]:
+    """StateFun's auto-routing (§3.9): the same value to every target type, in order, with one id."""
+    return [Message(Address(t.namespace, t.name, id_), None, typename, value) for t in targets]
+
+
+NO_ID = "(none)"  # the id of a dead letter whose record carried no usable id
+
+
+def unroutable(
+    position: SourcePosition, where: str, reason: str, target: TypeName, id_: str | None,
+    typename: str, value: bytes | None, at: float,
+) -> DeadLetter:
+    """A dead letter for a source record baton cannot route, saying where it came from and why."""
+    message = Message(Address(target.namespace, target.name, id_ or NO_ID), None, typename, value)
+    return DeadLetter(message, f"{where}: {reason}", at)
