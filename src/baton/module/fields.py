@@ -124,8 +124,12 @@ def one_of(node: Node, valid: Sequence[str], what: str, noun: str = "values") ->
     return value
 
 
-def routes(spec: Node, section: str, source_key: str, route_type: type, system: str) -> tuple:
-    """The non-empty `topics`/`streams` list of a routable ingress."""
+def routes(
+    spec: Node, section: str, source_key: str, route_type: type, system: str,
+    extra_keys: tuple[str, ...] = (),
+) -> tuple:
+    """The non-empty `topics`/`streams` list of a routable ingress (`extra_keys`: a fork's keys,
+    parsed by the caller)."""
     node = spec.get(section)
     example = (
         f"\n  {section}:\n    - {source_key}: names\n      valueType: io.statefun.types/string"
@@ -142,7 +146,7 @@ def routes(spec: Node, section: str, source_key: str, route_type: type, system: 
         )
     by_name: dict[str, Any] = {}
     for item in items:
-        route = _route(item, source_key, route_type)
+        route = _route(item, source_key, route_type, extra_keys)
         name = getattr(route, source_key)
         if name in by_name:
             item.warn(
@@ -153,10 +157,10 @@ def routes(spec: Node, section: str, source_key: str, route_type: type, system: 
     return tuple(by_name.values())
 
 
-def _route(item: Node, source_key: str, route_type: type) -> Any:
+def _route(item: Node, source_key: str, route_type: type, extra_keys: tuple[str, ...]) -> Any:
     """One `{topic|stream, valueType, targets}` routing entry."""
     item.mapping(f"- {source_key}: names")
-    check_keys(item, (source_key, "valueType", "targets"))
+    check_keys(item, (source_key, "valueType", "targets", *extra_keys))
     name = item.require(source_key, f"{source_key}: names").text()
     value_type = item.require("valueType", "valueType: io.statefun.types/string")
     # StateFun reads valueType with textValue(): only a real string works.

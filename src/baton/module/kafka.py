@@ -6,13 +6,20 @@ the named fields (`address`, `consumerGroupId`) win over their Kafka client prop
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import timedelta
 from typing import Any, Literal
 
 from baton.module.components import Parsed
 from baton.module.fields import check_keys, one_of, property_map, routes, startup_date
-from baton.module.specs import KafkaEgressSpec, KafkaIngressSpec, KafkaTopicRoute, SourceLocation
+from baton.module.specs import (
+    InvalidRecordHandling,
+    KafkaEgressSpec,
+    KafkaIngressSpec,
+    KafkaTopicRoute,
+    SourceLocation,
+)
 from baton.module.yaml_nodes import Node
 
 INGRESS_KEYS = (
@@ -23,7 +30,11 @@ INGRESS_KEYS = (
     "autoOffsetResetPosition",
     "startupPosition",
     "properties",
+    # keys of the StateFun forks (kzmlabs, fransking), also allowed per topic
+    "invalidRecordHandling",
+    "forwardHeaders",
 )
+_FORK_KEYS = ("invalidRecordHandling", "forwardHeaders")
 _STARTUP_TYPES = ("group-offsets", "earliest", "latest", "specific-offsets", "date")
 _PROPERTY_HINT = (
     " Settings passed to the Kafka client go under `properties:` as `- key: value` items."
@@ -41,7 +52,7 @@ def parse_ingress(spec: Node, kind: str, source: SourceLocation) -> Parsed:
     properties = property_map(spec.get("properties"))
     address = _setting(spec, "address", properties)
     group = _setting(spec, "consumerGroupId", properties)
-    topics = routes(spec, "topics", "topic", KafkaTopicRoute, "Kafka")
+    topics = _with_fork_keys(spec, routes(spec, "topics", "topic", KafkaTopicRoute, "Kafka", _FORK_KEYS))
     reset = spec.get("autoOffsetResetPosition")
     position, offsets, date = _startup(spec.get("startupPosition"))
     ingress = KafkaIngressSpec(
@@ -54,10 +65,63 @@ def parse_ingress(spec: Node, kind: str, source: SourceLocation) -> Parsed:
         startup_specific_offsets=offsets,
         startup_date=date,
         properties=properties,
+        invalid_records=_invalid_records(spec.get("invalidRecordHandling")) or InvalidRecordHandling(),
+        forward_headers=_forward_headers(spec.get("forwardHeaders")) or False,
         kind=kind,
         source=source,
     )
     return Parsed(ingress, ("ingress", str(ingress_id)), id_node)
+
+
+def _with_fork_keys(spec: Node, topics: tuple[KafkaTopicRoute, ...]) -> tuple[KafkaTopicRoute, ...]:
+    """Each topic's own `invalidRecordHandling` / `forwardHeaders` (the forks' per-topic overrides)."""
+    overrides = {}
+    for item in spec.require("topics", "topics: []").items("topics: [...]"):
+        overrides[item.require("topic", "topic: names").text()] = (
+            _invalid_records(item.get("invalidRecordHandling")),
+            _forward_headers(item.get("forwardHeaders")),
+        )
+    return tuple(
+        dataclasses.replace(t, invalid_records=overrides[t.topic][0], forward_headers=overrides[t.topic][1])
+        for t in topics
+    )
+
+
+_HANDLING_TYPES = ("forward", "skip", "fail")
+_LOG_LEVELS = ("debug", "info", "warn", "error")
+
+
+def _invalid_records(node: Node | None) -> InvalidRecordHandling | None:
+    """`invalidRecordHandling: skip` or `{type: skip|fail|forward, logLevel: warn}`."""
+    if node is None:
+        return None
+    if not isinstance(node.value, dict):  # the short form
+        return InvalidRecordHandling(one_of(node, _HANDLING_TYPES, "invalidRecordHandling type"))  # type: ignore[arg-type]
+    node.mapping("invalidRecordHandling: {type: skip}")
+    check_keys(node, ("type", "logLevel"))
+    kind = one_of(
+        node.require("type", "type: skip"), _HANDLING_TYPES, "invalidRecordHandling type"
+    )
+    level_node = node.get("logLevel")
+    if level_node is None:
+        return InvalidRecordHandling(kind, "error" if kind == "fail" else "warn")  # type: ignore[arg-type]
+    if kind == "fail":
+        level_node.fail("invalidRecordHandling: logLevel is only applicable to type: skip or forward")
+    level = level_node.text().lower()
+    if level not in _LOG_LEVELS:
+        level_node.fail(
+            f"Invalid invalidRecordHandling logLevel: {level_node.text()}; valid values are "
+            f"[{', '.join(_LOG_LEVELS)}] (case-insensitive)"
+        )
+    return InvalidRecordHandling(kind, level)  # type: ignore[arg-type]
+
+
+def _forward_headers(node: Node | None) -> bool | None:
+    if node is None:
+        return None
+    if not isinstance(node.value, bool):
+        node.fail("forwardHeaders must be true or false, e.g. `forwardHeaders: true`.")
+    return node.value
 
 
 # Named field → (Kafka client property that may stand in for it, StateFun's message, example).

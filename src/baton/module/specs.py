@@ -183,10 +183,25 @@ EndpointSpec = HttpEndpointSpec | LambdaEndpointSpec
 
 
 @dataclass(frozen=True, slots=True)
+class InvalidRecordHandling:
+    """What a Kafka ingress does with a record it cannot route (a null or non-UTF-8 key).
+
+    `invalidRecordHandling` of the StateFun forks (kzmlabs: `{type: skip|fail, logLevel}`):
+    `forward` (baton's default) puts it in baton's dead letters, `skip` logs and drops it,
+    `fail` stops that partition (not the process) with the reason in the log.
+    """
+
+    type: Literal["forward", "skip", "fail"] = "forward"
+    log_level: Literal["debug", "info", "warn", "error"] = "warn"
+
+
+@dataclass(frozen=True, slots=True)
 class KafkaTopicRoute:
     topic: str
     value_type: TypeName
     targets: tuple[TypeName, ...]
+    invalid_records: InvalidRecordHandling | None = None  # None: the ingress's
+    forward_headers: bool | None = None  # None: the ingress's
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +219,8 @@ class KafkaIngressSpec:
     startup_specific_offsets: dict[str, int] = field(default_factory=dict)  # "topic/partition" → offset
     startup_date: str | None = None
     properties: dict[str, str] = field(default_factory=dict)
+    invalid_records: InvalidRecordHandling = InvalidRecordHandling()
+    forward_headers: bool = False
     kind: str = KAFKA_INGRESS
     source: SourceLocation | None = None
 

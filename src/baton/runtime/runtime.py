@@ -10,6 +10,8 @@ from baton.module.specs import ModuleSpec, TypeName
 from baton.runtime.address import Address
 from baton.runtime.api import Listener, RuntimeStatus, UnknownEgress
 from baton.runtime.clock import SYSTEM_CLOCK, Clock
+from baton.runtime.connectors.factory import connectors_for
+from baton.runtime.connectors.source import Connector
 from baton.runtime.dispatcher import Dispatcher
 from baton.runtime.egress import EgressRouter
 from baton.runtime.extension import RuntimeExtension
@@ -63,6 +65,7 @@ class Runtime:
             max_queued=max_queued, max_inflight=max_inflight, clock=clock,
         )
         self._servers = Servers(host)
+        self._connectors: list[Connector] = []
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -75,12 +78,18 @@ class Runtime:
         await self._store.start()
         self._dispatcher.timers.start()
         self._dispatcher.resume_mailboxes()
+        self._connectors = connectors_for(self.module, self, self._egress)
+        for connector in self._connectors:
+            await connector.start()
         routes = [route for e in self._extensions for route in e.admin_routes(self)]
         self.listeners.extend(await self._servers.open(self, self.admin_port, routes))
         return self.listeners
 
     async def stop(self) -> None:
-        """Close listeners first (no new input), then stop batches, transport, extensions, store."""
+        """Close listeners and sources first (no new input), then stop batches, transport,
+        extensions, publishers, store."""
+        for connector in self._connectors:
+            await connector.stop()
         await self._servers.close()
         await self._dispatcher.stop()
         await self._invoker.close()

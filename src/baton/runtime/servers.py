@@ -14,6 +14,7 @@ from aiohttp import web
 from baton.module.specs import PlaygroundEgressSpec, PlaygroundIngressSpec
 from baton.runtime.admin import admin_app
 from baton.runtime.api import Listener, RuntimeAPI
+from baton.runtime.connectors.factory import CONNECTED_KINDS
 from baton.runtime.playground import egress_app, ingress_app
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ class Servers:
                 listeners.append(
                     await self._serve(f"ingress {ingress.id}", ingress_app(runtime), ingress.port)
                 )
-            else:
+            elif ingress.kind not in CONNECTED_KINDS:
                 log.warning(
                     "ingress %s (%s) is not connected: baton does not consume it yet; "
                     "send messages through the admin API (POST /send/...) instead",
@@ -47,7 +48,7 @@ class Servers:
                 listeners.append(
                     await self._serve(f"egress {egress.id}", egress_app(egress, runtime), egress.port)
                 )
-            else:
+            elif egress.kind not in CONNECTED_KINDS:
                 log.warning(
                     "egress %s (%s) is not connected: its records stay in the durable outbox, "
                     "readable through the admin API (GET /egress/...)",

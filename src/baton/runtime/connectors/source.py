@@ -41,7 +41,7 @@ class Connector(Protocol):
     async def stop(self) -> None: ...
 
 
-def route(id_: str, typename: str, value: bytes, targets: Sequence[TypeName]) -> list[Message]:
+def route(id_: str, typename: str, value: bytes | None, targets: Sequence[TypeName]) -> list[Message]:
     """StateFun's auto-routing (§3.9): the same value to every target type, in order, with one id."""
     return [Message(Address(t.namespace, t.name, id_), None, typename, value) for t in targets]
 
