@@ -52,7 +52,8 @@ class KafkaBroker:
 
     async def start(self, timeout: float = 15.0) -> KafkaBroker:  # noqa: ASYNC109
         url = f"tcp://{self.address}"
-        self._proc = subprocess.Popen(
+        # Popen returns at once; a plain handle lets the sync freeze/thaw/stop signal it.
+        self._proc = subprocess.Popen(  # noqa: ASYNC220
             [str(tansu_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url,
              "--storage-engine", "memory://tansu/"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,

@@ -1,0 +1,112 @@
+"""Crash test: Kafka in, SDK function, Kafka out, while `baton run` is SIGKILLed and restarted.
+
+Exactly-once egress: a read_committed consumer of the egress topic sees every expected record
+exactly once (and so every key's final total is exact). At-least-once: nothing is missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sys
+from collections import Counter
+
+import aiohttp
+import pytest
+
+from functions.kafka_broker import free_port
+from tests.conftest import ROOT
+from tests.durability.test_crash import BatonProcess
+from tests.kafka.conftest import create_topics, produce, read_topic
+
+KEYS = 200
+RECORDS = 20_000
+CHUNKS = 20
+KILLS = 2
+PARTITIONS = 4
+
+
+def _workload() -> tuple[list[tuple[str, bytes]], Counter[str]]:
+    rng = random.Random(10)
+    records = [(f"key-{rng.randrange(KEYS)}", str(rng.randrange(1, 10)).encode()) for _ in range(RECORDS)]
+    expected: Counter[str] = Counter()
+    totals: dict[str, int] = {}
+    counts: dict[str, int] = {}
+    for key, amount in records:
+        totals[key] = totals.get(key, 0) + int(amount)
+        counts[key] = counts.get(key, 0) + 1
+        expected[f"{key}:{counts[key]}:{totals[key]}"] += 1
+    return records, expected
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("semantic", ["exactly-once", "at-least-once"])
+async def test_kafka_to_kafka_survives_repeated_sigkill(tmp_path, broker, semantic):
+    records, expected = _workload()
+    create_topics(broker.address, "events", partitions=PARTITIONS)
+    create_topics(broker.address, "totals", partitions=PARTITIONS)
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.kafka.crash_functions", cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+    )
+    assert server.stdout is not None
+    url = (await asyncio.wait_for(server.stdout.readline(), 20)).decode().split("listening on ", 1)[1].strip()
+    module = tmp_path / "module.yaml"
+    delivery = "{type: exactly-once, transactionTimeout: 1min}" if semantic == "exactly-once" else "{type: at-least-once}"
+    module.write_text(f"""
+kind: io.statefun.endpoints.v2/http
+spec:
+  functions: crash/*
+  urlPathTemplate: {url}
+  maxNumBatchRequests: 1000
+---
+kind: io.statefun.kafka.v1/ingress
+spec:
+  id: crash/in
+  address: {broker.address}
+  consumerGroupId: crash
+  startupPosition: {{type: earliest}}
+  topics:
+    - topic: events
+      valueType: crash/Amount
+      targets: [crash/counter]
+---
+kind: io.statefun.kafka.v1/egress
+spec:
+  id: crash/out
+  address: {broker.address}
+  deliverySemantic: {delivery}
+""")
+    baton = BatonProcess(module, tmp_path / "data", free_port())
+    rng = random.Random(semantic)
+    chunk = RECORDS // CHUNKS
+
+    async def feed() -> None:  # the stream keeps coming while baton dies and restarts
+        for start in range(0, RECORDS, chunk):
+            await asyncio.to_thread(produce, broker.address, "events", records[start:start + chunk])
+            await asyncio.sleep(0.15)
+
+    async with aiohttp.ClientSession() as session:
+        feeding = asyncio.create_task(feed())
+        try:
+            for _ in range(KILLS):
+                await baton.start(session)
+                await asyncio.sleep(rng.uniform(0.8, 1.6))
+                await baton.kill()
+            await baton.start(session)
+            await feeding
+            seen = await asyncio.to_thread(
+                read_topic, broker.address, "totals", partitions=PARTITIONS, expect=RECORDS, timeout=90,
+            )
+        finally:
+            await baton.stop()
+            server.terminate()
+            await server.wait()
+    got = Counter(value.decode() for _, value in seen if value is not None)
+    missing = expected - got
+    assert not missing, f"{sum(missing.values())} records missing, e.g. {list(missing)[:5]}"
+    unexpected = set(got) - set(expected)
+    assert not unexpected, f"records no correct run produces: {sorted(unexpected)[:5]}"
+    duplicated = got - expected
+    print(f"{semantic}: {KILLS} SIGKILLs, {RECORDS} records, {sum(duplicated.values())} duplicated")
+    if semantic == "exactly-once":
+        assert not duplicated, f"{sum(duplicated.values())} records seen twice, e.g. {list(duplicated)[:5]}"
