@@ -23,7 +23,7 @@ from baton.module import load_module_text
 from baton.runtime import Runtime
 from baton.runtime.sqlite_store import SqliteStore
 from baton.serve import function_app
-from functions.kafka_broker import KafkaBroker
+from functions.kafka_broker import KafkaBroker, free_port
 
 KEYS = 1000
 PARTITIONS = 4
@@ -116,18 +116,21 @@ async def _playground(runtime: Runtime, records: int, concurrency: int = 64) -> 
 
 
 async def main_async(records: int) -> None:
-    server = subprocess.Popen([sys.executable, "-m", "bench.kafka", "--serve"], stdout=subprocess.PIPE)
+    # The function server in its own process, like a real deployment (it prints its URL).
+    server = subprocess.Popen(  # noqa: ASYNC220
+        [sys.executable, "-m", "bench.kafka", "--serve"], stdout=subprocess.PIPE
+    )
     assert server.stdout is not None
     url = server.stdout.readline().decode().strip()
     try:
         async with KafkaBroker() as broker:
             await asyncio.to_thread(_produce, broker.address, records)
             with tempfile.TemporaryDirectory() as data:
-                from functions.kafka_broker import free_port
-
                 module = load_module_text(_module(url, broker.address, free_port()), "bench.yaml")
                 runtime = Runtime(module, SqliteStore(data), admin_port=None)
-                reader = asyncio.create_task(asyncio.to_thread(_count_committed, broker.address, records, 300))
+                reader = asyncio.create_task(
+                    asyncio.to_thread(_count_committed, broker.address, records, 300)
+                )
                 started = time.monotonic()
                 await runtime.start()
                 finished = await reader
