@@ -1,0 +1,53 @@
+"""A broker that goes away for 10 s and comes back: nothing is lost on the way in or out."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+
+import pytest
+
+from baton.module import load_module_text
+from baton.runtime import Runtime
+from baton.runtime.sqlite_store import SqliteStore
+from tests.conftest import eventually
+from tests.kafka.conftest import create_topics, produce, read_topic
+from tests.kafka.crash_functions import functions
+
+
+@pytest.mark.timeout(120)
+async def test_broker_away_for_ten_seconds_loses_nothing(tmp_path, broker, function_server):
+    url = await function_server(functions)
+    create_topics(broker.address, "events", "totals")
+    runtime = Runtime(load_module_text(f"""
+kind: io.statefun.endpoints.v2/http
+spec: {{functions: crash/*, urlPathTemplate: "{url}"}}
+---
+kind: io.statefun.kafka.v1/ingress
+spec:
+  id: crash/in
+  address: {broker.address}
+  consumerGroupId: away
+  startupPosition: {{type: earliest}}
+  topics: [{{topic: events, valueType: crash/Amount, targets: [crash/counter]}}]
+---
+kind: io.statefun.kafka.v1/egress
+spec: {{id: crash/out, address: {broker.address}, deliverySemantic: {{type: at-least-once}}}}
+""", "module.yaml"), SqliteStore(tmp_path / "data"), admin_port=None)
+    produce(broker.address, "events", [(f"k{i % 10}", b"1") for i in range(100)])
+    await runtime.start()
+    try:
+        await eventually(lambda: runtime.positions("crash/in").get("events/0") == "100", 20)
+        broker.freeze()  # gone: the egress publisher and the consumer lose it mid-stream
+        frozen = time.monotonic()
+        await asyncio.sleep(10)  # the scenario itself: the broker stays away for 10 s
+        broker.thaw()
+        assert time.monotonic() - frozen >= 10
+        await asyncio.to_thread(produce, broker.address, "events", [(f"k{i % 10}", b"1") for i in range(100)])
+        seen = await asyncio.to_thread(read_topic, broker.address, "totals", expect=200, timeout=60)
+    finally:
+        await runtime.stop()
+    got = Counter(value.decode() for _, value in seen if value is not None)
+    expected = {f"k{k}:{n}:{n}" for k in range(10) for n in range(1, 21)}
+    assert expected <= set(got), sorted(expected - set(got))[:5]
