@@ -146,7 +146,10 @@ async def test_a_rejected_record_is_dead_lettered_with_its_position(tmp_path, sk
     position = SourcePosition("in/a", "t/0", "8")
     letter = unroutable(position, "kafka t/0 offset 7", "no key", TypeName("example", "counter"),
                         None, "x/y", b"v", 1.0)
-    runtime.reject_record(position, None if skip else letter)
+    if skip:
+        await runtime.ingest_record((), position)
+    else:
+        runtime.reject_record(position, letter)
     await runtime.durable()
     await runtime.stop()
     reopened = SqliteStore(tmp_path / "data")

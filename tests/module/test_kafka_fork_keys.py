@@ -45,8 +45,9 @@ def test_ingress_level_handling(text, expected):
 
 
 def test_per_topic_overrides():
-    ingress = _ingress("  forwardHeaders: false",
-                       "      invalidRecordHandling: {type: fail}\n      forwardHeaders: true")
+    with pytest.warns(Warning, match="baton drops Kafka record headers"):
+        ingress = _ingress("  forwardHeaders: false",
+                           "      invalidRecordHandling: {type: fail}\n      forwardHeaders: true")
     assert ingress.topics[0].invalid_records == InvalidRecordHandling("fail", "error")
     assert ingress.topics[0].forward_headers is True
 

@@ -121,6 +121,11 @@ def _forward_headers(node: Node | None) -> bool | None:
         return None
     if not isinstance(node.value, bool):
         node.fail("forwardHeaders must be true or false, e.g. `forwardHeaders: true`.")
+    if node.value:
+        node.warn(
+            "baton drops Kafka record headers, as StateFun 3.3 does: its request-reply protocol "
+            "has no place for them (the forks' header forwarding is not implemented in baton)."
+        )
     return node.value
 
 

@@ -134,7 +134,7 @@ class Runtime:
         return self._dispatcher.would_wait(messages)
 
     async def ingest_record(self, messages: Sequence[Message], position: SourcePosition) -> None:
-        """Accept one source record: its messages (in order) and its source position, one epoch.
+        """Accept one source record: its messages (in order, maybe none) and its position, one epoch.
 
         Waits while the runtime is saturated, then delivers and records the position with no
         await in between, so both land in the same epoch. Returns before they are durable: a
@@ -145,13 +145,12 @@ class Runtime:
             self._dispatcher.deliver(message)
         self._store.set_position(position.source, position.partition, position.position)
 
-    def reject_record(self, position: SourcePosition, letter: DeadLetter | None) -> None:
-        """Pass over a source record baton cannot route: dead-letter it (or, None, skip it).
+    def reject_record(self, position: SourcePosition, letter: DeadLetter) -> None:
+        """Dead-letter a source record baton cannot route, with its position (same epoch).
 
-        The dead letter and the position land in the same epoch, so it is kept exactly once.
+        To pass over a record without a trace, `ingest_record((), position)`.
         """
-        if letter is not None:
-            self._store.add_dead_letter(letter)
+        self._store.add_dead_letter(letter)
         self._store.set_position(position.source, position.partition, position.position)
 
     def positions(self, source: str) -> dict[str, str]:

@@ -149,8 +149,8 @@ class KafkaSource:
                 log.warning("Kafka ingress %s: cannot read partitions (%s); retrying", self.source, error)
                 await asyncio.sleep(1.0)
         for tp in self._assigned:  # store the starting point: `latest` must not move on restart
-            self._runtime.reject_record(
-                SourcePosition(self.source, f"{tp.topic}/{tp.partition}", str(tp.offset)), None
+            await self._runtime.ingest_record(
+                (), SourcePosition(self.source, f"{tp.topic}/{tp.partition}", str(tp.offset))
             )
         self._consumer.assign(self._assigned)
         while True:
@@ -177,8 +177,8 @@ class KafkaSource:
             id_ = None
         if not id_:
             why = "the record has no key" if raw_key is None else "the record's key is not UTF-8 text"
-            self._invalid(routing, position, f"{why}; StateFun routes by key (it becomes the id)",
-                          record, topic, partition, offset)
+            await self._invalid(routing, position, f"{why}; StateFun routes by key (it becomes the id)",
+                                record, topic, partition, offset)
             return
         messages = route(id_, str(routing.value_type), record.value(), routing.targets)
         if self._runtime.would_wait(messages):
@@ -193,7 +193,7 @@ class KafkaSource:
         else:
             await self._runtime.ingest_record(messages, position)
 
-    def _invalid(
+    async def _invalid(
         self, routing: KafkaTopicRoute, position: SourcePosition, reason: str,
         record: KafkaMessage, topic: str, partition: int, offset: int,
     ) -> None:
@@ -212,11 +212,13 @@ class KafkaSource:
             return
         log.log(_LEVELS[handling.log_level], "%s: %s; %s", where, reason,
                 "skipped" if handling.type == "skip" else "moved to the dead letters")
-        letter = None if handling.type == "skip" else unroutable(
+        if handling.type == "skip":
+            await self._runtime.ingest_record((), position)
+            return
+        self._runtime.reject_record(position, unroutable(
             position, where, reason, routing.targets[0], None, str(routing.value_type),
             record.value(), self._runtime.clock.now(),
-        )
-        self._runtime.reject_record(position, letter)
+        ))
 
     # --- offsets to the group ------------------------------------------------------------
 

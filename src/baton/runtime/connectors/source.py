@@ -21,10 +21,10 @@ class SourceRuntime(Protocol):
         """Whether `ingest_record` would wait now: the source should stop fetching meanwhile."""
 
     async def ingest_record(self, messages: Sequence[Message], position: SourcePosition) -> None:
-        """Deliver a record's messages and store its position in the same epoch."""
+        """Deliver a record's messages (none: skip it) and store its position in the same epoch."""
 
-    def reject_record(self, position: SourcePosition, letter: DeadLetter | None) -> None:
-        """Dead-letter (or skip, with None) a record that cannot be routed; store its position."""
+    def reject_record(self, position: SourcePosition, letter: DeadLetter) -> None:
+        """Dead-letter a record that cannot be routed; store its position (same epoch)."""
 
     def positions(self, source: str) -> dict[str, str]:
         """Stored positions of a source's partitions."""
