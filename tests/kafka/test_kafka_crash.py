@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sqlite3
 import sys
 from collections import Counter
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -21,7 +23,7 @@ from tests.kafka.conftest import create_topics, produce, read_topic
 
 KEYS = 200
 RECORDS = 20_000
-CHUNKS = 20
+CHUNKS = 40
 KILLS = 2
 PARTITIONS = 4
 
@@ -37,6 +39,12 @@ def _workload() -> tuple[list[tuple[str, bytes]], Counter[str]]:
         counts[key] = counts.get(key, 0) + 1
         expected[f"{key}:{counts[key]}:{totals[key]}"] += 1
     return records, expected
+
+
+def _consumed(db: Path) -> int:
+    """Records of `events` whose position is committed (read from the dead baton's file)."""
+    with sqlite3.connect(db) as conn:
+        return sum(int(p) for (p,) in conn.execute("SELECT position FROM source_positions"))
 
 
 @pytest.mark.timeout(300)
@@ -80,24 +88,34 @@ spec:
     rng = random.Random(semantic)
     chunk = RECORDS // CHUNKS
 
+    kills_done = asyncio.Event()
+
     async def feed() -> None:  # the stream keeps coming while baton dies and restarts
         for start in range(0, RECORDS, chunk):
+            if start == RECORDS * 3 // 4:
+                await kills_done.wait()  # the last quarter comes after the kills, whatever the load
             await asyncio.to_thread(produce, broker.address, "events", records[start:start + chunk])
-            await asyncio.sleep(0.15)
+            await asyncio.sleep(0.2)
 
     async with aiohttp.ClientSession() as session:
         feeding = asyncio.create_task(feed())
         try:
+            consumed_at_kill = []
             for _ in range(KILLS):
                 await baton.start(session)
                 await asyncio.sleep(rng.uniform(0.8, 1.6))
                 await baton.kill()
+                consumed_at_kill.append(_consumed(tmp_path / "data" / "baton.db"))
+            print(f"records consumed (committed) at each kill: {consumed_at_kill}")
+            assert all(0 < n < RECORDS for n in consumed_at_kill), "every kill must fall mid-stream"
+            kills_done.set()
             await baton.start(session)
             await feeding
             seen = await asyncio.to_thread(
                 read_topic, broker.address, "totals", partitions=PARTITIONS, expect=RECORDS, timeout=90,
             )
         finally:
+            feeding.cancel()
             await baton.stop()
             server.terminate()
             await server.wait()
