@@ -41,6 +41,12 @@ def produce(address: str, topic: str, records: Iterable[tuple[bytes | str | None
 
 def read_topic(address: str, topic: str, *, partitions: int = 1, expect: int | None = None,
                timeout: float = 10.0, committed: bool = True) -> list[tuple[bytes | None, bytes | None]]:
+    return [(key, value) for key, value, _ in read_records(
+        address, topic, partitions=partitions, expect=expect, timeout=timeout, committed=committed)]
+
+
+def read_records(address: str, topic: str, *, partitions: int = 1, expect: int | None = None,
+                 timeout: float = 10.0, committed: bool = True) -> list[tuple[bytes | None, bytes | None, dict]]:
     """Every record of a topic (read_committed by default), waiting for `expect` of them."""
     consumer = Consumer({
         "bootstrap.servers": address, "group.id": f"reader-{time.monotonic_ns()}",
@@ -48,12 +54,12 @@ def read_topic(address: str, topic: str, *, partitions: int = 1, expect: int | N
         "isolation.level": "read_committed" if committed else "read_uncommitted",
     })
     consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(partitions)])
-    records: list[tuple[bytes | None, bytes | None]] = []
+    records: list[tuple[bytes | None, bytes | None, dict]] = []
     deadline = time.monotonic() + timeout
     idle_until = time.monotonic() + 1.0
     while time.monotonic() < deadline:
         batch = consumer.consume(1000, 0.1)
-        records += [(m.key(), m.value()) for m in batch if m.error() is None]
+        records += [(m.key(), m.value(), dict(m.headers() or [])) for m in batch if m.error() is None]
         if batch:
             idle_until = time.monotonic() + 1.0
         if expect is not None and len(records) >= expect and time.monotonic() > idle_until - 0.5:

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from baton.module.specs import TypeName
 from baton.runtime.address import Address
-from baton.runtime.api import RuntimeAPI, UnknownEgress
+from baton.runtime.api import PublishedEgress, RuntimeAPI, UnknownEgress
 from baton.runtime.messages import Message
 from baton.runtime.playground import (
     MAX_BODY,
@@ -161,6 +161,10 @@ def admin_app(runtime: RuntimeAPI, routes: Iterable[web.RouteDef] = ()) -> web.A
             )
         except UnknownEgress:
             return undeclared
+        except PublishedEgress:
+            return web.Response(
+                status=409, text=f"egress {egress_id!r} publishes its records (to Kafka); read them there"
+            )
         if record is None:
             return web.Response(status=404)
         return web.json_response(

@@ -42,6 +42,10 @@ class UnknownEgress(LookupError):
     """No egress with this id is declared."""
 
 
+class PublishedEgress(LookupError):
+    """The egress's records go to its sink (e.g. Kafka): taking one would keep it from there."""
+
+
 class RuntimeAPI(Protocol):
     """A running runtime, as everything outside its core sees it."""
 
@@ -108,6 +112,7 @@ class RuntimeAPI(Protocol):
     ) -> EgressRecord | None:
         """Take the oldest record of an egress topic, waiting up to `wait` s for one to arrive.
 
-        Raises UnknownEgress when no egress `egress` (`namespace/name`) is declared.
+        Raises UnknownEgress when no egress `egress` (`namespace/name`) is declared,
+        PublishedEgress when a publisher sends its records (Kafka).
         """
         ...

@@ -8,9 +8,9 @@ from collections.abc import Callable, Mapping, Sequence
 
 from baton.module.specs import ModuleSpec, TypeName
 from baton.runtime.address import Address
-from baton.runtime.api import Listener, RuntimeStatus, UnknownEgress
+from baton.runtime.api import Listener, PublishedEgress, RuntimeStatus, UnknownEgress
 from baton.runtime.clock import SYSTEM_CLOCK, Clock
-from baton.runtime.connectors.factory import connectors_for
+from baton.runtime.connectors.factory import CONNECTED_KINDS, connectors_for
 from baton.runtime.connectors.source import Connector
 from baton.runtime.dispatcher import Dispatcher
 from baton.runtime.egress import EgressRouter
@@ -250,10 +250,14 @@ class Runtime:
         """Take the oldest record of an egress topic, waiting up to `wait` s for one to arrive.
 
         `still_wanted()` is asked before taking, so a reader that went away takes nothing.
-        Raises UnknownEgress when no egress `egress` (`namespace/name`) is declared.
+        Raises UnknownEgress when no egress `egress` (`namespace/name`) is declared,
+        PublishedEgress when a publisher sends its records to their sink (Kafka).
         """
-        if egress not in self._egress.egresses:
+        spec = self._egress.egresses.get(egress)
+        if spec is None:
             raise UnknownEgress(egress)
+        if spec.kind in CONNECTED_KINDS:
+            raise PublishedEgress(egress)
         return await self._egress.take_waiting(egress, topic, wait, still_wanted)
 
 
