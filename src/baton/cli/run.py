@@ -55,6 +55,7 @@ async def _run(
     lambda_endpoint_url: str | None,
 ) -> None:
     from baton.runtime import Runtime
+    from baton.runtime.api import ConnectorError
     from baton.runtime.sqlite_store import SqliteStore, StoreError
     from baton.runtime.store import MemoryStore, Store
     from baton.workflows.host import workflow_host
@@ -79,6 +80,9 @@ async def _run(
     except OSError as error:
         await runtime.stop()
         raise click.ClickException(f"cannot listen: {error}") from None
+    except ConnectorError as error:
+        await runtime.stop()
+        raise click.ClickException(str(error)) from None
     where = f"data in {store.path}" if isinstance(store, SqliteStore) else "state in memory"
     click.echo(f"baton: {len(spec.endpoints)} endpoint(s) from {', '.join(spec.files)}; {where}")
     for listener in listeners:

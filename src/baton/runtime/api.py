@@ -42,6 +42,10 @@ class UnknownEgress(LookupError):
     """No egress with this id is declared."""
 
 
+class ConnectorError(Exception):
+    """A connector (Kafka ingress or egress) cannot be set up as declared; the message says why."""
+
+
 class PublishedEgress(LookupError):
     """The egress's records go to its sink (e.g. Kafka): taking one would keep it from there."""
 

@@ -28,6 +28,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from statefun.kafka_egress_pb2 import KafkaProducerRecord
 
 from baton.module.specs import KafkaEgressSpec
+from baton.runtime.api import ConnectorError
 from baton.runtime.connectors.publisher import Publisher
 from baton.runtime.messages import EgressRecord
 
@@ -57,13 +58,20 @@ class KafkaPublisher(Publisher):
         self.spec = spec
         self.egress = str(spec.id)
         self._config = producer_config(spec)
+        try:  # refuse settings librdkafka does not know now, at start, not on first send
+            Producer(self._config)
+        except KafkaException as error:
+            raise ConnectorError(
+                f"Kafka egress {spec.id}: {error.args[0].str()}; `properties` go to librdkafka "
+                "(see its CONFIGURATION.md for the names it knows)"
+            ) from None
         self._transactional = spec.delivery_semantic == "exactly-once"
         self._producer: Producer | None = None
         self._held = 0  # exactly-once: the highest outbox seq in a committed transaction
         self._suspect = False  # exactly-once: a send failed; ask Kafka again what it holds
 
     async def start(self) -> int:
-        self._producer = Producer(self._config)
+        self._producer = Producer(self._config)  # settings are checked in __init__
         if self._transactional:
             await asyncio.to_thread(self._recover)
         return self._held
@@ -121,25 +129,26 @@ class KafkaPublisher(Publisher):
         else:
             await asyncio.to_thread(self._send, records)
 
-    def _produce(self, record: EgressRecord, on_delivery: Any = None) -> None:
-        assert self._producer is not None
+    @staticmethod
+    def _produce(producer: Producer, record: EgressRecord, on_delivery: Any = None) -> None:
         parsed = KafkaProducerRecord.FromString(record.value or b"")
         while True:
             try:
-                self._producer.produce(
+                producer.produce(
                     parsed.topic, value=parsed.value_bytes, key=parsed.key.encode() if parsed.key else None,
                     headers=[(SEQ_HEADER, str(record.seq).encode())], on_delivery=on_delivery,
                 )
                 return
             except BufferError:  # the producer's queue is full: let it drain
-                self._producer.poll(0.05)
+                producer.poll(0.05)
 
     def _send(self, records: list[EgressRecord]) -> None:
-        assert self._producer is not None
+        producer = self._producer
+        assert producer is not None
         if self.spec.delivery_semantic == "none":
             for record in records:
-                self._produce(record)
-            self._producer.poll(0)
+                self._produce(producer, record)
+            producer.poll(0)
             return
         errors: list[KafkaError] = []
 
@@ -148,8 +157,8 @@ class KafkaPublisher(Publisher):
                 errors.append(error)
 
         for record in records:
-            self._produce(record, delivered)
-        remaining = self._producer.flush(_TIMEOUT_S)
+            self._produce(producer, record, delivered)
+        remaining = producer.flush(_TIMEOUT_S)
         if errors or remaining:
             raise KafkaException(errors[0] if errors else f"{remaining} records not acknowledged in time")
 
@@ -159,7 +168,7 @@ class KafkaPublisher(Publisher):
         try:
             producer.begin_transaction()
             for record in records:
-                self._produce(record)
+                self._produce(producer, record)
             top = records[-1].seq
             txn_id = self._config["transactional.id"].encode()
             producer.produce(PROGRESS_TOPIC, key=txn_id, value=str(top).encode())

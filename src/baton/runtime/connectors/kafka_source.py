@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from datetime import datetime
 
 from confluent_kafka import (
@@ -25,6 +26,7 @@ from confluent_kafka import (
 from confluent_kafka import Message as KafkaMessage
 
 from baton.module.specs import InvalidRecordHandling, KafkaIngressSpec, KafkaTopicRoute
+from baton.runtime.api import ConnectorError
 from baton.runtime.connectors.source import SourceRuntime, route, unroutable
 from baton.runtime.messages import SourcePosition
 
@@ -35,10 +37,6 @@ log = logging.getLogger(__name__)
 _BOUNDED_PREFETCH = {"queued.max.messages.kbytes": "1024", "queued.min.messages": "1000"}
 _BATCH = 500
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "error": logging.ERROR}
-
-
-class KafkaConfigError(ValueError):
-    """A Kafka client setting librdkafka refuses."""
 
 
 def consumer_config(spec: KafkaIngressSpec) -> dict[str, str]:
@@ -65,10 +63,12 @@ class KafkaSource:
         try:
             self._consumer = Consumer(consumer_config(spec))
         except KafkaException as error:
-            raise KafkaConfigError(
+            raise ConnectorError(
                 f"Kafka ingress {spec.id}: {error.args[0].str()}; `properties` go to librdkafka "
                 "(see its CONFIGURATION.md for the names it knows)"
             ) from None
+        # consume() runs on a worker thread; close() must not run while it does.
+        self._client = threading.Lock()
         self._assigned: list[TopicPartition] = []
         self.stopped: dict[str, str] = {}  # partition → why it stopped (invalidRecordHandling: fail)
         self._task: asyncio.Task[None] | None = None
@@ -86,7 +86,15 @@ class KafkaSource:
                     await task
                 except (asyncio.CancelledError, Exception):
                     pass
-        await asyncio.to_thread(self._consumer.close)
+        await asyncio.to_thread(self._close)
+
+    def _close(self) -> None:
+        with self._client:
+            self._consumer.close()
+
+    def _consume(self) -> list[KafkaMessage]:
+        with self._client:
+            return self._consumer.consume(_BATCH, 0.2)
 
     # --- where to start ------------------------------------------------------------------
 
@@ -154,7 +162,7 @@ class KafkaSource:
             )
         self._consumer.assign(self._assigned)
         while True:
-            batch = await asyncio.to_thread(self._consumer.consume, _BATCH, 0.2)
+            batch = await asyncio.to_thread(self._consume)
             for record in batch:
                 await self._take(record)
             if batch:
