@@ -71,14 +71,19 @@ class KafkaPublisher(Publisher):
         self._suspect = False  # exactly-once: a send failed; ask Kafka again what it holds
 
     async def start(self) -> int:
-        self._producer = Producer(self._config)  # settings are checked in __init__
         if self._transactional:
             await asyncio.to_thread(self._recover)
+        else:
+            self._producer = Producer(self._config)  # settings are checked in __init__
         return self._held
 
     def _recover(self) -> None:
-        """Fence an older producer, abort its open transaction, read what Kafka holds."""
-        assert self._producer is not None
+        """A new producer: fence any older one, abort its open transaction, read what Kafka holds.
+
+        After a failed transaction too: librdkafka cannot always go on with the old producer
+        (e.g. once fenced), and the commit may have happened after all.
+        """
+        self._producer = Producer(self._config)
         self._producer.init_transactions(_TIMEOUT_S)
         self._ensure_progress_topic()
         self._held = max(self._held, self._read_progress())
