@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
+from confluent_kafka import Consumer, TopicPartition
 from statefun import IntType, StatefulFunctions, ValueSpec
 
 from baton.module import load_module_text
@@ -74,6 +75,11 @@ async def test_records_go_to_every_target_in_order_and_a_restart_resumes(tmp_pat
     try:
         await eventually(lambda: sum(_count(runtime, "audit", f"k{k}") for k in range(5)) == 40, 20)
         await runtime.until_idle(10)
+        # The offsets went to the consumer group too, once durable (for lag tools).
+        group = Consumer({"bootstrap.servers": broker.address, "group.id": "baton-test"})
+        parts = [TopicPartition("names", 0), TopicPartition("names", 1)]
+        await eventually(lambda: sum(tp.offset for tp in group.committed(parts, timeout=5)) == 40, 20)
+        group.close()
     finally:
         await runtime.stop()
     for k in range(5):  # key → id, both targets, each key's values in the order produced
@@ -109,7 +115,6 @@ async def test_startup_positions(tmp_path, broker, function_server, startup, exp
     cut = datetime.now(UTC)
     await asyncio.sleep(0.05)
     produce(broker.address, "names", [("a", b"old-2")])
-    from confluent_kafka import Consumer, TopicPartition
     group = Consumer({"bootstrap.servers": broker.address, "group.id": "baton-test"})
     group.commit(offsets=[TopicPartition("names", 0, 1)], asynchronous=False)
     group.close()

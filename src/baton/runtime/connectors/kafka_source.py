@@ -237,12 +237,14 @@ class KafkaSource:
         self._committer = asyncio.create_task(self._commit_group())
 
     async def _commit_group(self) -> None:
-        offsets = self._runtime.positions(self.source)
-        await self._runtime.durable()
-        try:
-            self._consumer.commit(offsets=_topic_partitions(offsets), asynchronous=True)
-        except KafkaException as error:  # only lag reporting suffers; positions are in the store
-            log.debug("Kafka ingress %s: group commit failed: %s", self.source, error)
+        committed: dict[str, str] = {}
+        while (offsets := self._runtime.positions(self.source)) != committed:
+            await self._runtime.durable()  # these offsets' records are in the store now
+            try:
+                self._consumer.commit(offsets=_topic_partitions(offsets), asynchronous=True)
+            except KafkaException as error:  # only lag reporting suffers; positions are in the store
+                log.debug("Kafka ingress %s: group commit failed: %s", self.source, error)
+            committed = offsets
 
 
 def _topic_partitions(offsets: dict[str, str]) -> list[TopicPartition]:
