@@ -8,7 +8,14 @@ import socket
 
 import pytest
 from click.testing import CliRunner, Result
-from statefun import IntType, StatefulFunctions, ValueSpec, kafka_egress_message, make_json_type
+from statefun import (
+    IntType,
+    StatefulFunctions,
+    ValueSpec,
+    kafka_egress_message,
+    kinesis_egress_message,
+    make_json_type,
+)
 
 from baton.cli import cli
 from functions.messages import TOPIC_COMPLETED, TOPIC_INCOMPLETE
@@ -49,6 +56,13 @@ def probe_functions() -> StatefulFunctions:
             typename="cli/kafka-out", topic="receipts", key=context.address.id, value=message.as_string()
         ))
 
+    @functions.bind("cli/kinesis")
+    async def to_kinesis(context, message):
+        context.send_egress(kinesis_egress_message(
+            typename="cli/kinesis-out", stream="receipts", partition_key=context.address.id,
+            value=message.as_string(),
+        ))
+
     @functions.bind("cli/fragile", specs=[ValueSpec("seen", IntType)])
     async def fragile(context, message):
         if failing["on"]:
@@ -66,9 +80,13 @@ async def probe_app(function_server, start_app):
 kind: io.statefun.kafka.v1/egress
 spec:
   id: cli/kafka-out
-  address: kafka:9092
+  address: 127.0.0.1:1  # nothing listens: records wait in the outbox
   deliverySemantic:
     type: at-least-once
+---
+kind: io.statefun.kinesis.v1/egress
+spec:
+  id: cli/kinesis-out
 """
     url = await function_server(probe_functions())
     return await start_app(playground_module(url, namespace="cli", extra=kafka))
@@ -163,13 +181,16 @@ async def test_send_encodes_built_in_types(probe_app, tmp_path):
     assert (await probe_app.state("cli/probe/stdin"))["last"]["json"]["value"] == 7
 
 
-async def test_egress_decodes_kafka_records(probe_app):
+async def test_egress_decodes_kinesis_records_and_sends_kafka_readers_to_kafka(probe_app):
     admin = probe_app.admin
-    assert (await baton("send", "cli/kafka/k1", '{"n": 1}', "--admin", admin)).exit_code == 0
-    taken = await baton("egress", "receipts", "--egress", "cli/kafka-out", "--wait", "10", "--max", "1",
+    assert (await baton("send", "cli/kinesis/k1", '{"n": 1}', "--admin", admin)).exit_code == 0
+    taken = await baton("egress", "receipts", "--egress", "cli/kinesis-out", "--wait", "10", "--max", "1",
                         "--admin", admin)
     assert taken.exit_code == 0, taken.output
-    assert json.loads(taken.stdout) == {"topic": "receipts", "key": "k1", "value": {"n": 1}}
+    assert json.loads(taken.stdout) == {"stream": "receipts", "partition_key": "k1", "value": {"n": 1}}
+    # A Kafka egress publishes its records to Kafka: taking them here would keep them from it.
+    kafka = await baton("egress", "receipts", "--egress", "cli/kafka-out", "--admin", admin)
+    assert kafka.exit_code == 1 and "publishes its records (to Kafka); read them there" in kafka.output
 
 
 async def _has(app, address: str) -> bool:

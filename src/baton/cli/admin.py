@@ -263,7 +263,8 @@ def _text(raw: bytes) -> Any:
 @click.command(short_help="Take records from an egress topic (--follow: keep waiting).")
 @click.argument("topic")
 @click.option("--egress", "egress_id", default=str(PLAYGROUND_EGRESS_ID), show_default=True,
-              metavar="NS/NAME", help="The egress id (a Kafka or Kinesis egress works too).")
+              metavar="NS/NAME",
+              help="The egress id (a Kinesis egress works too; a Kafka egress's records are in Kafka).")
 @click.option("--follow", "-f", is_flag=True, help="Keep waiting for records until Ctrl-C.")
 @click.option("--wait", default=1.0, show_default=True, type=click.FloatRange(0, 60),
               help="Without --follow: stop once no record came for this many seconds.")
@@ -275,13 +276,14 @@ def egress(topic: str, egress_id: str, follow: bool, wait: float, limit: int | N
 
     Taking removes a record from baton's outbox (as the playground egress's GET /<topic> does),
     so each record is printed once, by whichever reader takes it. Playground payloads are printed
-    as they are; Kafka/Kinesis records as JSON with their key and value.
+    as they are; Kinesis records as JSON with their key and value. A Kafka egress's records are
+    published to Kafka: read them there.
 
     \b
     Examples:
       baton egress orders-completed                  # what is there now
       baton egress orders-incomplete --follow        # and whatever comes, until Ctrl-C
-      baton egress orders --egress example/kafka --max 10 | jq .value
+      baton egress orders --egress example/kinesis --max 10 | jq .value
     """
     if egress_id.count("/") != 1:
         raise click.BadParameter(f"{egress_id!r}: write <namespace>/<name>", param_hint="--egress")

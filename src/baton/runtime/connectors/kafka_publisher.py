@@ -59,7 +59,7 @@ class KafkaPublisher(Publisher):
         self.egress = str(spec.id)
         self._config = producer_config(spec)
         try:  # refuse settings librdkafka does not know now, at start, not on first send
-            Producer(self._config)
+            Producer(self._config, logger=log)
         except KafkaException as error:
             raise ConnectorError(
                 f"Kafka egress {spec.id}: {error.args[0].str()}; `properties` go to librdkafka "
@@ -74,7 +74,7 @@ class KafkaPublisher(Publisher):
         if self._transactional:
             await asyncio.to_thread(self._recover)
         else:
-            self._producer = Producer(self._config)  # settings are checked in __init__
+            self._producer = Producer(self._config, logger=log)  # settings checked in __init__
         return self._held
 
     def _recover(self) -> None:
@@ -83,14 +83,14 @@ class KafkaPublisher(Publisher):
         After a failed transaction too: librdkafka cannot always go on with the old producer
         (e.g. once fenced), and the commit may have happened after all.
         """
-        self._producer = Producer(self._config)
+        self._producer = Producer(self._config, logger=log)
         self._producer.init_transactions(_TIMEOUT_S)
         self._ensure_progress_topic()
         self._held = max(self._held, self._read_progress())
         self._suspect = False
 
     def _ensure_progress_topic(self) -> None:
-        admin = AdminClient({"bootstrap.servers": self.spec.address})
+        admin = AdminClient({"bootstrap.servers": self.spec.address}, logger=log)
         future = admin.create_topics([NewTopic(PROGRESS_TOPIC, 1, 1)])[PROGRESS_TOPIC]
         try:
             future.result(_TIMEOUT_S)
@@ -104,7 +104,7 @@ class KafkaPublisher(Publisher):
         consumer = Consumer({
             "bootstrap.servers": self.spec.address, "group.id": f"{txn_id}-progress",
             "enable.auto.commit": "false", "isolation.level": "read_committed",
-        })
+        }, logger=log)
         try:
             tp = TopicPartition(PROGRESS_TOPIC, 0)
             _, end = consumer.get_watermark_offsets(tp, timeout=_TIMEOUT_S)

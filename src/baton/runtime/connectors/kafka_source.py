@@ -61,7 +61,7 @@ class KafkaSource:
         self._runtime = runtime
         self._routes = {t.topic: t for t in spec.topics}
         try:
-            self._consumer = Consumer(consumer_config(spec))
+            self._consumer = Consumer(consumer_config(spec), logger=log)
         except KafkaException as error:
             raise ConnectorError(
                 f"Kafka ingress {spec.id}: {error.args[0].str()}; `properties` go to librdkafka "
