@@ -192,12 +192,20 @@ def _local_host_port(template: str) -> tuple[str, int] | None:
 def _servers(
     groups: dict[tuple[str, int], list[HttpEndpointSpec]], options: ClusterOptions
 ) -> tuple[FunctionServer, ...]:
-    servers: list[FunctionServer] = []
-    for (host, port), endpoints in groups.items():
+    names: list[str] = []
+    for host, port in groups:
         local = host in _LOCAL_HOSTS or host.startswith("127.")
-        name = _service_name(f"{endpoints[0].functions.namespace}-functions" if local else host)
-        if any(s.name == name for s in servers):
-            name = _service_name(f"{name}-{port}")
+        name = _service_name(f"{groups[host, port][0].functions.namespace}-functions"
+                             if local else host)
+        names.append(_service_name(f"{name}-{port}") if name in names else name)
+    unknown = set(options.serve) - {"", *names}
+    if unknown:
+        raise DeployError(
+            f"--serve names {', '.join(sorted(unknown))}, which no endpoint calls",
+            f"the function servers are: {', '.join(names) or 'none'}",
+        )
+    servers = []
+    for name, ((host, port), endpoints) in zip(names, groups.items(), strict=True):
         paths = {urlsplit(e.url_path_template).path or "/" for e in endpoints}
         patterns = tuple(str(e.functions) for e in endpoints)
         if len(paths) > 1 or any("{function.name}" in p for p in paths):
@@ -216,12 +224,6 @@ def _servers(
             )
         servers.append(FunctionServer(name, port, paths.pop(), target, options.function_replicas,
                                       patterns))
-    unknown = set(options.serve) - {"", *(s.name for s in servers)}
-    if unknown:
-        raise DeployError(
-            f"--serve names {', '.join(sorted(unknown))}, which no endpoint calls",
-            f"the function servers are: {', '.join(s.name for s in servers) or 'none'}",
-        )
     return tuple(servers)
 
 
