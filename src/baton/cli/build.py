@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from baton.deploy.statefun.topology import STATEFUN_IMAGE, ClusterOptions
 from baton.module import ModuleError, load_module
 
 _DEFAULT_INTERPRETER_URL = "http://baton-workflows:8000/statefun"
@@ -24,7 +25,7 @@ _DEFAULT_INTERPRETER_URL = "http://baton-workflows:8000/statefun"
               help="Application name: module directory, ConfigMaps, Flink job, compose project.")
 @click.option("--image", default="baton-app:latest", show_default=True,
               help="Image of the function servers and the workflow interpreter.")
-@click.option("--statefun-image", default=None, help="StateFun image [apache/flink-statefun:3.3.0].")
+@click.option("--statefun-image", default=STATEFUN_IMAGE, show_default=True, help="StateFun image.")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1),
               help="StateFun workers (TaskManagers, one slot each: the job's parallelism).")
 @click.option("--function-replicas", default=2, show_default=True, type=click.IntRange(1),
@@ -39,7 +40,7 @@ _DEFAULT_INTERPRETER_URL = "http://baton-workflows:8000/statefun"
 @click.option("--interpreter-url", default=_DEFAULT_INTERPRETER_URL, show_default=True,
               help="Without --target: where the cluster reaches the workflow interpreter.")
 def build(module: Path, out_dir: Path, targets: tuple[str, ...], serve: tuple[str, ...], app: str,
-          image: str, statefun_image: str | None, workers: int, function_replicas: int,
+          image: str, statefun_image: str, workers: int, function_replicas: int,
           workflow_replicas: int, checkpoints: str, context: Path | None, kafka: bool,
           interpreter_url: str) -> None:
     """Render MODULE for a real StateFun 3.3 cluster.
@@ -58,10 +59,12 @@ def build(module: Path, out_dir: Path, targets: tuple[str, ...], serve: tuple[st
     """
     path = module / "module.yaml" if module.is_dir() else module
     if targets:
-        _build_cluster(path, out_dir, targets, serve, context, app=app, image=image,
-                       statefun_image=statefun_image, workers=workers,
-                       function_replicas=function_replicas, workflow_replicas=workflow_replicas,
-                       checkpoints=checkpoints, kafka=kafka)
+        options = ClusterOptions(
+            app=app, image=image, statefun_image=statefun_image, workers=workers,
+            function_replicas=function_replicas, workflow_replicas=workflow_replicas,
+            serve=_serve_targets(serve), checkpoints=checkpoints, kafka=kafka,
+        )
+        _build_cluster(path, out_dir, tuple(dict.fromkeys(targets)), options, context)
         return
     from baton.module.render import render
 
@@ -84,22 +87,25 @@ def build(module: Path, out_dir: Path, targets: tuple[str, ...], serve: tuple[st
         )
 
 
-def _build_cluster(path: Path, out_dir: Path, targets: tuple[str, ...], serve: tuple[str, ...],
-                   context: Path | None, *, statefun_image: str | None, **options: object) -> None:
-    from baton.deploy.errors import DeployError
-    from baton.deploy.statefun.build import build_for_cluster
-    from baton.deploy.statefun.topology import STATEFUN_IMAGE, ClusterOptions
-
-    servers: dict[str, str] = {}
-    for value in serve:
+def _serve_targets(values: tuple[str, ...]) -> dict[str, str]:
+    """`--serve [SERVICE=]MODULE:ATTR` values → {service or "": MODULE:ATTR}."""
+    targets: dict[str, str] = {}
+    for value in values:
         name, _, target = value.rpartition("=")
         if ":" not in target:
-            raise click.BadParameter(f"{value!r}: expected [SERVICE=]MODULE:ATTR", param_hint="--serve")
-        servers[name] = target
-    cluster = ClusterOptions(serve=servers, statefun_image=statefun_image or STATEFUN_IMAGE,
-                             **options)  # type: ignore[arg-type]
+            raise click.BadParameter(f"{value!r}: expected [SERVICE=]MODULE:ATTR",
+                                     param_hint="--serve")
+        targets[name] = target
+    return targets
+
+
+def _build_cluster(path: Path, out_dir: Path, targets: tuple[str, ...], options: ClusterOptions,
+                   context: Path | None) -> None:
+    from baton.deploy.errors import DeployError
+    from baton.deploy.statefun.build import build_for_cluster
+
     try:
-        result = build_for_cluster(path, out_dir, tuple(dict.fromkeys(targets)), cluster, context)
+        result = build_for_cluster(path, out_dir, targets, options, context)
     except ModuleError as error:
         raise click.ClickException(error.render_all()) from None
     except DeployError as error:
@@ -111,7 +117,7 @@ def _build_cluster(path: Path, out_dir: Path, targets: tuple[str, ...], serve: t
         click.echo(f"wrote {written}")
     for note in result.notes:
         click.echo(f"note: {note}")
-    click.echo(f"next: docker build -f {out_dir / 'Dockerfile'} -t {cluster.image} "
+    click.echo(f"next: docker build -f {out_dir / 'Dockerfile'} -t {options.image} "
                f"{context or path.parent}")
     if "k8s" in targets:
         click.echo(f"      kubectl apply -f {out_dir / 'k8s'}")
