@@ -29,8 +29,8 @@ spec:
 
 def test_defaults_forward_to_dead_letters_and_drop_headers():
     ingress = _ingress("")
-    assert ingress.invalid_records == InvalidRecordHandling("forward", "warn")
-    assert ingress.forward_headers is False
+    assert ingress.invalid_records is None and ingress.forward_headers is None  # not set
+    assert InvalidRecordHandling() == InvalidRecordHandling("forward", "warn")  # what baton does then
     assert ingress.topics[0].invalid_records is None
 
 

@@ -65,8 +65,8 @@ def parse_ingress(spec: Node, kind: str, source: SourceLocation) -> Parsed:
         startup_specific_offsets=offsets,
         startup_date=date,
         properties=properties,
-        invalid_records=_invalid_records(spec.get("invalidRecordHandling")) or InvalidRecordHandling(),
-        forward_headers=_forward_headers(spec.get("forwardHeaders")) or False,
+        invalid_records=_invalid_records(spec.get("invalidRecordHandling")),
+        forward_headers=_forward_headers(spec.get("forwardHeaders")),
         kind=kind,
         source=source,
     )

@@ -232,8 +232,8 @@ class KafkaIngressSpec:
     startup_specific_offsets: dict[str, int] = field(default_factory=dict)  # "topic/partition" → offset
     startup_date: str | None = None
     properties: dict[str, str] = field(default_factory=dict)
-    invalid_records: InvalidRecordHandling = InvalidRecordHandling()
-    forward_headers: bool = False
+    invalid_records: InvalidRecordHandling | None = None  # None: not set (baton forwards)
+    forward_headers: bool | None = None  # None: not set (off)
     kind: str = KAFKA_INGRESS
     source: SourceLocation | None = None
 

@@ -120,6 +120,13 @@ def plan(module: ModuleSpec, options: ClusterOptions, *, has_workflows: bool) ->
         )
     notes: list[str] = []
     groups: dict[tuple[str, int], list[HttpEndpointSpec]] = {}
+    for ingress in module.ingresses:
+        if isinstance(ingress, KafkaIngressSpec) and _uses_fork_keys(ingress):
+            notes.append(
+                f"{ingress.source or ingress.id}: invalidRecordHandling / forwardHeaders are "
+                f"honoured by the kzmlabs fork; {STATEFUN_IMAGE} ignores them and fails the job "
+                "on a record without a key."
+            )
     for endpoint in module.endpoints:
         if not isinstance(endpoint, HttpEndpointSpec):
             continue  # baton-only endpoint kinds are refused by the module renderer
@@ -239,3 +246,11 @@ def _in_cluster(template: str, server: FunctionServer) -> str:
     parts = urlsplit(template)
     return urlunsplit(("http", f"{server.name}:{server.port}", parts.path, parts.query,
                        parts.fragment))
+
+
+def _uses_fork_keys(ingress: KafkaIngressSpec) -> bool:
+    routes = ingress.topics
+    return (
+        ingress.invalid_records is not None or ingress.forward_headers is not None
+        or any(r.invalid_records is not None or r.forward_headers is not None for r in routes)
+    )

@@ -205,7 +205,7 @@ class KafkaSource:
         self, routing: KafkaTopicRoute, position: SourcePosition, reason: str,
         record: KafkaMessage, topic: str, partition: int, offset: int,
     ) -> None:
-        handling: InvalidRecordHandling = routing.invalid_records or self.spec.invalid_records
+        handling = routing.invalid_records or self.spec.invalid_records or InvalidRecordHandling()
         where = (
             f"Kafka ingress {self.source}, topic {topic} partition {partition} offset {offset}"
         )
