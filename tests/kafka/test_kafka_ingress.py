@@ -143,7 +143,8 @@ async def test_a_record_without_a_key_never_stops_the_world(tmp_path, broker, fu
 """
     if handling:
         routing += f"  invalidRecordHandling: {{type: {handling}}}\n"
-    produce(broker.address, "names", [("a", b"1"), (None, b"no key"), (b"\xff\xfe", b"bad key"), ("a", b"2")])
+    produce(broker.address, "names",
+            [("a", b"1"), (None, b"no key"), (b"\xff\xfe", b"bad key"), (b"", b"empty key"), ("a", b"2")])
     produce(broker.address, "other", [("b", b"3")])
     runtime = await _runtime(tmp_path, module(url, broker.address, routing))
     try:
@@ -157,7 +158,7 @@ async def test_a_record_without_a_key_never_stops_the_world(tmp_path, broker, fu
             assert runtime.dead_letters() == []
             return
         await eventually(lambda: [v for (_, i, v) in seen if i == "a"] == ["1", "2"], 20)
-        await eventually(lambda: runtime.positions("example/in").get("names/0") == "4", 10)
+        await eventually(lambda: runtime.positions("example/in").get("names/0") == "5", 10)
         letters = runtime.dead_letters()
     finally:
         await runtime.stop()
@@ -169,7 +170,9 @@ async def test_a_record_without_a_key_never_stops_the_world(tmp_path, broker, fu
                     "key; StateFun routes by key (it becomes the id)"),
         (b"bad key", "Kafka ingress example/in, topic names partition 0 offset 2: the record's key "
                      "is not UTF-8 text; StateFun routes by key (it becomes the id)"),
+        (b"empty key", "Kafka ingress example/in, topic names partition 0 offset 3: the record's key "
+                       "is empty; StateFun routes by key (it becomes the id)"),
     ]
     reopened = SqliteStore(tmp_path / "data")  # dead letters are durable
-    assert len(reopened.dead_letters()) == 2
+    assert len(reopened.dead_letters()) == 3
     reopened.close()

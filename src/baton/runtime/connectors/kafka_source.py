@@ -178,13 +178,8 @@ class KafkaSource:
             return  # fetched before it stopped; read again after a restart
         routing = self._routes[topic]
         position = SourcePosition(self.source, part, str(offset + 1))
-        raw_key = record.key()
-        try:
-            id_ = None if raw_key is None else raw_key.decode()
-        except UnicodeDecodeError:
-            id_ = None
-        if not id_:
-            why = "the record has no key" if raw_key is None else "the record's key is not UTF-8 text"
+        id_, why = _id_of(record.key())
+        if why:
             await self._invalid(routing, position, f"{why}; StateFun routes by key (it becomes the id)",
                                 record, topic, partition, offset)
             return
@@ -245,6 +240,16 @@ class KafkaSource:
             except KafkaException as error:  # only lag reporting suffers; positions are in the store
                 log.debug("Kafka ingress %s: group commit failed: %s", self.source, error)
             committed = offsets
+
+
+def _id_of(key: bytes | None) -> tuple[str, str]:
+    """The address id a key gives, or why it gives none."""
+    if not key:
+        return "", "the record has no key" if key is None else "the record's key is empty"
+    try:
+        return key.decode(), ""
+    except UnicodeDecodeError:
+        return "", "the record's key is not UTF-8 text"
 
 
 def _topic_partitions(offsets: dict[str, str]) -> list[TopicPartition]:
