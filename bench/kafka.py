@@ -86,18 +86,19 @@ def _produce(broker: str, records: int) -> None:
     producer.flush(60)
 
 
-def _count_committed(broker: str, expect: int, timeout: float) -> float:
-    """Read `totals` read_committed until `expect` records; the time the last one arrived."""
+def _count_committed(broker: str, expect: int, timeout: float) -> None:
+    """Read `totals` read_committed until `expect` records; print `ready`, then `done`."""
     consumer = Consumer({"bootstrap.servers": broker, "group.id": "bench-reader",
                          "isolation.level": "read_committed", "enable.auto.commit": "false"})
     consumer.assign([TopicPartition("totals", p, OFFSET_BEGINNING) for p in range(PARTITIONS)])
+    print("ready", flush=True)
     seen, deadline = 0, time.monotonic() + timeout
     while seen < expect and time.monotonic() < deadline:
         seen += sum(1 for m in consumer.consume(5000, 0.1) if m.error() is None)
     consumer.close()
     if seen < expect:
         raise RuntimeError(f"only {seen} of {expect} records reached the egress topic")
-    return time.monotonic()
+    print("done", flush=True)
 
 
 async def _playground(runtime: Runtime, records: int, concurrency: int = 64) -> float:
@@ -128,13 +129,18 @@ async def main_async(records: int) -> None:
             with tempfile.TemporaryDirectory() as data:
                 module = load_module_text(_module(url, broker.address, free_port()), "bench.yaml")
                 runtime = Runtime(module, SqliteStore(data), admin_port=None)
-                reader = asyncio.create_task(
-                    asyncio.to_thread(_count_committed, broker.address, records, 300)
+                # The downstream consumer is another process, as it would be.
+                reader = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "bench.kafka", "--count", broker.address, str(records),
+                    stdout=asyncio.subprocess.PIPE,
                 )
+                assert reader.stdout is not None
+                assert (await reader.stdout.readline()).strip() == b"ready"
                 started = time.monotonic()
                 await runtime.start()
-                finished = await reader
-                kafka_rate = records / (finished - started)
+                await reader.stdout.readline()  # the last record arrived
+                kafka_rate = records / (time.monotonic() - started)
+                await reader.wait()
                 playground_rate = await _playground(runtime, records)
                 await runtime.stop()
     finally:
@@ -148,8 +154,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=50_000)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--count", nargs=2, metavar=("BROKER", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve:
+    if args.count:
+        _count_committed(args.count[0], int(args.count[1]), 300)
+    elif args.serve:
         asyncio.run(_serve())
     else:
         asyncio.run(main_async(args.records))
