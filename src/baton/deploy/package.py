@@ -209,7 +209,7 @@ print(json.dumps(sorted({d for top in tops for d in owners.get(top, [])})))
         raise DeployError(f"cannot import baton.serve here:\n{result.stderr.strip()}")
     from importlib import metadata
 
-    skip = RUNTIME_PROVIDED | {"baton", "apache-flink-statefun", "protobuf"}
+    skip = RUNTIME_PROVIDED | {"baton", "apache-flink-statefun", "flink-statefun", "protobuf"}
     pinned = []
     for dist in json.loads(result.stdout.strip().splitlines()[-1]):
         if _canonical(dist) in {_canonical(s) for s in skip}:
