@@ -19,11 +19,12 @@ def _register_commands() -> None:
     from baton.cli.admin import COMMANDS as admin_commands
     from baton.cli.build import build
     from baton.cli.deploy import deploy_group
+    from baton.cli.new import new
     from baton.cli.run import run
     from baton.cli.serve import lambda_group, serve
     from baton.cli.workflows import workflows_group
 
-    for command in (run, build, *admin_commands, deploy_group, workflows_group, serve, lambda_group):
+    for command in (new, run, build, *admin_commands, deploy_group, workflows_group, serve, lambda_group):
         cli.add_command(command)
 
 
