@@ -24,6 +24,7 @@ from baton.module.kinds import (
     KINESIS_EGRESS_RECORD_TYPE,
     PLAYGROUND_EGRESS_ID,
     PLAYGROUND_EGRESS_RECORD_TYPE,
+    WORKFLOW_START_TYPENAME,
 )
 from baton.runtime.address import Address
 from baton.runtime.typed_values import encode_builtin, is_builtin
@@ -138,11 +139,12 @@ def encode_value(typename: str, raw: bytes) -> bytes:
 @click.command(short_help="Send a message to an address.")
 @click.argument("address")
 @click.argument("data", required=False)
-@click.option("--type", "-t", "type_", default="string", show_default=True, metavar="TYPE",
+@click.option("--type", "-t", "type_", default=None, metavar="TYPE",
               help="The message's typename (<namespace>/<name>), or string, int, long, bool, "
-              "double, float (encoded as StateFun's built-in types).")
+              "double, float (encoded as StateFun's built-in types). Default: "
+              f"{WORKFLOW_START_TYPENAME} (JSON) for a workflow, else string.")
 @admin_option
-def send(address: str, data: str | None, type_: str, admin_url: str) -> None:
+def send(address: str, data: str | None, type_: str | None, admin_url: str) -> None:
     """Send DATA as a message to ADDRESS (<namespace>/<type>/<id>), like an ingress would.
 
     DATA is the text itself, `-` (or nothing) for stdin, or `@file` for a file's bytes. With a
@@ -156,19 +158,41 @@ def send(address: str, data: str | None, type_: str, admin_url: str) -> None:
       baton send example/counter/a --type int 42
       baton send example/counter/a --type long -- -5    # `--` before a negative number
       baton send example/greeter/Bob "Hello"         # io.statefun.types/string
+      baton send orders/fulfillment/o-1 '{"order_id": "o-1"}'   # a workflow: JSON input
       protoc --encode=orders.OrderLine orders.proto < line.txt | \\
         baton send orders/order/o-1 --type type.googleapis.com/orders.OrderLine -
     """
     target = _address(address)
-    typename = resolve_typename(type_)
+    client = AdminClient(admin_url)
+    if type_ is None:
+        typename = WORKFLOW_START_TYPENAME if _is_workflow(client, target) else f"{BUILTIN_NAMESPACE}/string"
+    else:
+        typename = resolve_typename(type_)
     body = encode_value(typename, read_data(data))
+    if typename == WORKFLOW_START_TYPENAME:
+        try:
+            json.loads(body)
+        except ValueError as error:
+            raise click.BadParameter(
+                f"a workflow's input is JSON ({error}); e.g. '{{\"order_id\": \"o-1\"}}'",
+                param_hint="DATA",
+            ) from None
     status, reply = _call(
-        AdminClient(admin_url), "POST", f"/send/{_path(target)}", body,
+        client, "POST", f"/send/{_path(target)}", body,
         {"Content-Type": f"application/vnd.{typename}"},
     )
     if status != 202:
         raise _fail(status, reply, f"not sent to {target}")
     click.echo(f"sent to {target}: {typename}, {len(body)} bytes")
+
+
+def _is_workflow(client: AdminClient, target: Address) -> bool:
+    """Whether a running baton serves the target's function type as a workflow."""
+    status, body = _call(client, "GET", "/workflows")
+    if status != 200:
+        return False
+    function_type = f"{target.namespace}/{target.type}"
+    return any(w.get("workflow") == function_type for w in json.loads(body))
 
 
 # --- state ------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from baton.module.kinds import PLAYGROUND_EGRESS_ID
+from baton.module.kinds import PLAYGROUND_EGRESS_ID, WORKFLOW_START_TYPENAME
 from baton.module.specs import PlaygroundEgressSpec
 from baton.module.typename import TypeName
 from baton.runtime.address import Address
@@ -18,6 +18,7 @@ from baton.runtime.messages import Message
 
 DEFAULT_TYPENAME = "io.statefun.types/string"
 _VND = "application/vnd."
+_UNTYPED_JSON = frozenset({"application/json", "text/json"})
 MAX_BODY = 32 * 1024 * 1024
 
 
@@ -30,7 +31,12 @@ class BadRequest(Exception):
 
 
 def typename_from_content_type(values: list[str]) -> str:
-    """The first `application/vnd.<ns>/<name>` content type gives the typename; else string."""
+    """The first `application/vnd.<ns>/<name>` content type gives the typename; else string.
+
+    JSON without a type (`application/json`, `*/*+json`) is refused with 415 rather than taken
+    as `io.statefun.types/string` (as the playground image would): a function that reads its
+    own JSON type would fail on it much later, where the sender no longer sees why.
+    """
     for value in values:
         if value.startswith(_VND):
             typename = value[len(_VND) :].split(";", 1)[0].strip()
@@ -45,6 +51,18 @@ def typename_from_content_type(values: list[str]) -> str:
                     "'application/vnd.<namespace>/<name>', e.g. application/vnd.example/GreetRequest",
                 )
             return typename
+    for value in values:
+        media = value.split(";", 1)[0].strip().lower()
+        if media in _UNTYPED_JSON or media.endswith("+json"):
+            raise BadRequest(
+                415,
+                f"Content-Type {value!r} names no message type. StateFun messages carry a "
+                "typename: send 'Content-Type: application/vnd.<namespace>/<Type>' (the JSON "
+                "type your function reads, e.g. make_json_type(\"example/GreetRequest\") for "
+                "application/vnd.example/GreetRequest; a workflow takes "
+                f"application/vnd.{WORKFLOW_START_TYPENAME}), or text/plain for a "
+                f"{DEFAULT_TYPENAME}",
+            )
     return DEFAULT_TYPENAME
 
 
