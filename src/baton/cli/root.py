@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
+import warnings
+from typing import TextIO
 
 import click
+
+from baton.diagnostics import ModuleWarning
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -13,6 +17,19 @@ def cli(verbose: int) -> None:
     """baton: run Apache Flink StateFun applications in one Python process."""
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    warnings.showwarning = _show_warning
+
+
+_python_showwarning = warnings.showwarning
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: TextIO | None = None, line: str | None = None) -> None:
+    """A module.yaml warning as one line (it names its own file and line), not Python's format."""
+    if issubclass(category, ModuleWarning):
+        click.echo(f"baton: warning: {message}", err=True)
+    else:
+        _python_showwarning(message, category, filename, lineno, file, line)
 
 
 def _register_commands() -> None:

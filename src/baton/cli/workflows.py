@@ -6,6 +6,8 @@ import asyncio
 import json
 import logging
 import sys
+import time
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -136,7 +138,17 @@ def list_executions(admin_url: str) -> None:
     for workflow in listing:
         click.echo(f"{workflow['workflow']}  ({len(workflow['executions'])} executions)")
         for execution in workflow["executions"]:
-            click.echo(f"  {execution['id']:<36} {execution.get('status') or '?'}")
+            click.echo(f"  {execution['id']:<36} {execution.get('status') or '?':<10} "
+                       f"{_when(execution.get('start_time'), execution.get('stop_time'))}")
+
+
+def _when(start: float | None, stop: float | None) -> str:
+    """`started 2026-05-01 12:00:03` plus how long it ran (or runs), in local time."""
+    if start is None:
+        return ""
+    started = datetime.fromtimestamp(start).strftime("%Y-%m-%d %H:%M:%S")
+    took = (stop if stop is not None else time.time()) - start
+    return f"started {started}, {'ran' if stop is not None else 'running for'} {took:.3g} s"
 
 
 @workflows_group.command(name="describe")

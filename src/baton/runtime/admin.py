@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from baton.module.specs import TypeName
+from baton.module.specs import PlaygroundEgressSpec, TypeName
 from baton.runtime.address import Address
 from baton.runtime.api import RuntimeAPI, UnknownEgress
 from baton.runtime.messages import Message
@@ -22,6 +22,7 @@ from baton.runtime.playground import (
     BadRequest,
     client_connected,
     message_from_request,
+    undeclared_topic,
 )
 from baton.runtime.typed_values import describe
 
@@ -149,8 +150,11 @@ def admin_app(runtime: RuntimeAPI, routes: Iterable[web.RouteDef] = ()) -> web.A
         info = request.match_info
         egress_id, topic = f"{info['namespace']}/{info['type']}", info["topic"]
         undeclared = web.Response(status=404, text=f"no egress {egress_id!r} is declared")
-        if runtime.module.egress(TypeName(info["namespace"], info["type"])) is None:
+        spec = runtime.module.egress(TypeName(info["namespace"], info["type"]))
+        if spec is None:
             return undeclared
+        if isinstance(spec, PlaygroundEgressSpec) and (unknown := undeclared_topic(spec, topic)):
+            return web.Response(status=400, text=unknown)
         try:
             wait = min(float(request.query.get("wait", "0")), 60.0)
         except ValueError:

@@ -114,17 +114,24 @@ def ingress_app(runtime: RuntimeAPI) -> web.Application:
     return app
 
 
+def undeclared_topic(spec: PlaygroundEgressSpec, topic: str) -> str | None:
+    """Why a topic cannot be read (400 from the playground egress and the admin API alike)."""
+    if topic in spec.topics:
+        return None
+    declared = ", ".join(spec.topics) or "none"
+    return (f"unknown topic {topic!r} of {spec.id}; declared topics: {declared} "
+            f"(topics are listed under `topics:` of the egress in module.yaml)")
+
+
 def egress_app(spec: PlaygroundEgressSpec, runtime: RuntimeAPI) -> web.Application:
     """`GET /<topic>` takes one record; `?wait=SECONDS` (a baton addition) waits for one."""
     egress_id = str(PLAYGROUND_EGRESS_ID)
 
     async def take(request: web.Request) -> web.Response:
         topic = request.match_info["topic"]
-        if topic not in spec.topics:
-            return web.Response(
-                status=400,
-                text=f"unknown topic {topic!r}; declared topics: {', '.join(spec.topics)}",
-            )
+        undeclared = undeclared_topic(spec, topic)
+        if undeclared:
+            return web.Response(status=400, text=undeclared)
         try:
             wait = float(request.query.get("wait", "0"))
         except ValueError:
