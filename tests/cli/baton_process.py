@@ -22,9 +22,12 @@ def free_playground_ports(module: Path) -> None:
 
 
 @contextlib.asynccontextmanager
-async def baton_run(command: Sequence[str], cwd: Path, env: dict[str, str] | None = None
-                    ) -> AsyncIterator[dict[str, str]]:
-    """Start `command` (a `baton run ...`), yield {component: url} once it listens; stop it."""
+async def baton_run(command: Sequence[str], cwd: Path, env: dict[str, str] | None = None,
+                    stderr: list[str] | None = None) -> AsyncIterator[dict[str, str]]:
+    """Start `command` (a `baton run ...`), yield {component: url} once it listens; stop it.
+
+    `stderr`, when given, receives the process's stderr lines once it has stopped.
+    """
     proc = await asyncio.create_subprocess_exec(
         *command, cwd=cwd, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
@@ -42,7 +45,10 @@ async def baton_run(command: Sequence[str], cwd: Path, env: dict[str, str] | Non
     finally:
         if proc.returncode is None:
             proc.send_signal(signal.SIGTERM)
+        err = await asyncio.wait_for(proc.stderr.read(), 30)
         await asyncio.wait_for(proc.wait(), 30)
+        if stderr is not None:
+            stderr.extend(err.decode().splitlines())
 
 
 async def greet_through_playground(listeners: dict[str, str], namespace: str, who: str) -> str:

@@ -369,21 +369,33 @@ def parked(as_json: bool, admin_url: str) -> None:
         click.echo(f"    {entry['reason']}")
 
 
-@click.command(short_help="Invoke a parked address again.")
-@click.argument("address")
+@click.command(short_help="Invoke a parked address (or every one) again.")
+@click.argument("address", required=False)
+@click.option("--all", "every", is_flag=True, help="Resume every parked address.")
 @admin_option
-def resume(address: str, admin_url: str) -> None:
-    """Invoke a parked ADDRESS again (after fixing what made it fail).
+def resume(address: str | None, every: bool, admin_url: str) -> None:
+    """Invoke a parked ADDRESS again (after fixing what made it fail), or all of them.
 
     \b
-    Example:
+    Examples:
       baton resume orders/order/o-0042
+      baton resume --all
     """
-    target = _address(address)
-    status, body = _call(AdminClient(admin_url), "POST", f"/parked/{_path(target)}/resume")
-    if status != 200:
-        raise _fail(status, body, f"cannot resume {target}")
-    click.echo(f"resumed {target}")
+    if (address is None) == (not every):
+        raise click.UsageError("give an ADDRESS or --all (not both)")
+    client = AdminClient(admin_url)
+    if address is not None:
+        targets = [_address(address)]
+    else:
+        listing = get_json(client, "/parked", "cannot list parked addresses")
+        targets = [Address.parse(entry["address"]) for entry in listing]
+        if not targets:
+            click.echo("no parked addresses")
+    for target in targets:
+        status, body = _call(client, "POST", f"/parked/{_path(target)}/resume")
+        if status != 200:
+            raise _fail(status, body, f"cannot resume {target}")
+        click.echo(f"resumed {target}")
 
 
 @click.command(name="dead-letter", short_help="Dead-letter a parked address's first message, resume it.")
@@ -406,16 +418,29 @@ def dead_letter(address: str, admin_url: str) -> None:
     click.echo(f"dead-lettered a {argument.get('typename')} message to {target} and resumed it")
 
 
-@click.command(name="dead-letters", short_help="List dead-lettered messages and why.")
+@click.command(name="dead-letters", short_help="List dead-lettered messages and why; re-send one.")
+@click.option("--resend", "index", type=click.IntRange(0), default=None, metavar="INDEX",
+              help="Deliver dead letter INDEX (its `index` in the list) again, once.")
 @admin_option
-def dead_letters(admin_url: str) -> None:
+def dead_letters(index: int | None, admin_url: str) -> None:
     """List the dead-lettered messages, with the reason each was moved (as JSON lines).
 
+    After fixing the cause, `--resend INDEX` delivers a dead letter again, exactly as it was
+    (typename, bytes and caller); a letter is re-sent at most once.
+
     \b
-    Example:
+    Examples:
       baton dead-letters | jq -r .reason
+      baton dead-letters --resend 0
     """
-    for letter in get_json(AdminClient(admin_url), "/dead-letters", "cannot list dead letters"):
+    client = AdminClient(admin_url)
+    if index is not None:
+        status, body = _call(client, "POST", f"/dead-letters/{index}/resend")
+        if status != 202:
+            raise _fail(status, body, f"cannot re-send dead letter {index}")
+        click.echo(f"re-sent dead letter {index} to {json.loads(body)['resent']['target']}")
+        return
+    for letter in get_json(client, "/dead-letters", "cannot list dead letters"):
         click.echo(json.dumps(letter))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import sys
 from pathlib import Path
@@ -126,6 +127,13 @@ async def _run(
     served = [t for functions in local for t in functions.types]
     for problem in await unreachable_endpoints(spec, served):
         click.echo(f"baton: warning: {problem}", err=True)
+    flow = None
+    if logging.getLogger("baton.flow").isEnabledFor(logging.INFO):  # -v
+        from baton.runtime.flow_log import log_flow
+
+        flow = asyncio.create_task(log_flow(runtime))
     await stop.wait()
+    if flow is not None:
+        flow.cancel()
     click.echo("baton: stopping")
     await runtime.stop()

@@ -6,6 +6,8 @@ The contract is the playground image's (statefun-reference §1.11), with real st
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 
 from baton.module.kinds import PLAYGROUND_EGRESS_ID, WORKFLOW_START_TYPENAME
@@ -20,6 +22,8 @@ DEFAULT_TYPENAME = "io.statefun.types/string"
 _VND = "application/vnd."
 _UNTYPED_JSON = frozenset({"application/json", "text/json"})
 MAX_BODY = 32 * 1024 * 1024
+
+log = logging.getLogger(__name__)
 
 
 class BadRequest(Exception):
@@ -100,6 +104,7 @@ def ingress_app(runtime: RuntimeAPI) -> web.Application:
         key = request.headers.get("Idempotency-Key")
         if not await runtime.ingest(message, idempotency_key=key):
             return web.Response(status=200, text="already accepted (same Idempotency-Key)")
+        log.debug("ingress: %s <- %s, %d bytes", address, message.typename, len(message.value or b""))
         return web.Response(status=202)
 
     async def bad_path(request: web.Request) -> web.Response:
@@ -141,6 +146,7 @@ def egress_app(spec: PlaygroundEgressSpec, runtime: RuntimeAPI) -> web.Applicati
         )
         if record is None:
             return web.Response(status=404)
+        log.debug("egress: %s topic %s taken", egress_id, topic)
         return web.Response(body=playground_payload(record), content_type="text/plain")
 
     app = web.Application()
