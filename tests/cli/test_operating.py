@@ -125,7 +125,7 @@ def _failing_until_fixed(fixed: dict[str, bool]) -> StatefulFunctions:
 async def test_resume_all_and_resend_a_dead_letter(start_app, function_server):
     fixed = {"yes": False}
     url = await function_server(_failing_until_fixed(fixed))
-    app = await start_app(playground_module(url, endpoint="transport:\n    call: 200ms"))
+    app = await start_app(playground_module(url, endpoint="transport:\n    call: 2s"))
     for who in ("a", "b", "c"):
         assert await app.send(f"example/order/{who}", '{"n": 1}', "application/vnd.example/Order") == 202
     await app.runtime.until(lambda: len(app.runtime.parked()) == 3, 20)

@@ -55,7 +55,8 @@ def run(module: Path, data_dir: Path | None, host: str, admin_port: int,
         validate_application(spec)
     except ModuleError as error:
         raise click.ClickException(error.render_all()) from None
-    local = [LocalFunctions(f, name=t, host=host) for t, f in _served_functions(module, serve_targets)]
+    # Served on loopback whatever --host says: only this process calls them.
+    local = [LocalFunctions(f, name=t) for t, f in _served_functions(module, serve_targets)]
     _use_uvloop()
     asyncio.run(_run(spec, data_dir, host, admin_port, lambda_endpoint_url, local))
 
