@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import sys
 from pathlib import Path
 
 import click
+from statefun import StatefulFunctions
 
+from baton.cli.endpoint_check import unreachable_endpoints
 from baton.module import ModuleError, load_module, validate_application
 from baton.module.specs import ModuleSpec
+from baton.serve.local import LocalFunctions
 
 
 def _use_uvloop() -> None:
@@ -31,14 +35,19 @@ def _use_uvloop() -> None:
               help="Port of the admin HTTP API (0 picks a free port).")
 @click.option("--lambda-endpoint-url", envvar="BATON_LAMBDA_ENDPOINT_URL", default=None,
               help="Where workflow tasks invoke Lambda (e.g. `baton lambda local`); default AWS.")
+@click.option("--serve", "serve_targets", multiple=True, metavar="MODULE:ATTR",
+              help="Also serve these SDK functions (a statefun.StatefulFunctions) for the endpoints "
+              "of their types, as `baton serve` would (repeatable; default: `serve` of "
+              "[tool.baton.run] in pyproject.toml).")
 def run(module: Path, data_dir: Path | None, host: str, admin_port: int,
-        lambda_endpoint_url: str | None) -> None:
+        lambda_endpoint_url: str | None, serve_targets: tuple[str, ...]) -> None:
     """Run the application described by MODULE (a module.yaml, or a directory holding one).
 
     \b
     Examples:
       baton run                        # ./module.yaml, state in memory
       baton run app/module.yaml --data-dir .baton
+      baton run --serve functions:functions   # and the SDK functions in functions.py
       curl localhost:8081/metrics      # counters per function type
     """
     try:
@@ -46,13 +55,45 @@ def run(module: Path, data_dir: Path | None, host: str, admin_port: int,
         validate_application(spec)
     except ModuleError as error:
         raise click.ClickException(error.render_all()) from None
+    # Served on loopback whatever --host says: only this process calls them.
+    local = [LocalFunctions(f, name=t) for t, f in _served_functions(module, serve_targets)]
     _use_uvloop()
-    asyncio.run(_run(spec, data_dir, host, admin_port, lambda_endpoint_url))
+    asyncio.run(_run(spec, data_dir, host, admin_port, lambda_endpoint_url, local))
+
+
+def _served_functions(module: Path, targets: tuple[str, ...]) -> list[tuple[str, StatefulFunctions]]:
+    """The --serve targets, else `serve` of [tool.baton.run] in the project's pyproject.toml."""
+    from baton.deploy.config import find_pyproject, read_pyproject
+    from baton.deploy.errors import DeployError
+    from baton.serve.targets import TargetError, load_functions
+
+    where = "--serve"
+    pyproject = find_pyproject((module if module.is_dir() else module.parent).resolve())
+    if not targets and pyproject is not None:
+        try:
+            section = read_pyproject(pyproject).get("tool", {}).get("baton", {}).get("run", {})
+        except DeployError as error:
+            raise click.ClickException(str(error)) from None
+        configured = section.get("serve", [])
+        if isinstance(configured, str):
+            configured = [configured]
+        if not isinstance(configured, list) or not all(isinstance(t, str) for t in configured):
+            raise click.ClickException(
+                f"{pyproject}: [tool.baton.run] serve must be a list of MODULE:ATTR strings, "
+                'e.g. serve = ["functions:functions"]'
+            )
+        targets, where = tuple(configured), f"{pyproject} [tool.baton.run] serve"
+        if targets and str(pyproject.parent) not in sys.path:
+            sys.path.insert(0, str(pyproject.parent))  # the project's modules, wherever we run
+    try:
+        return [(target, load_functions(target)) for target in targets]
+    except TargetError as error:
+        raise click.ClickException(f"{where}: {error}") from None
 
 
 async def _run(
     spec: ModuleSpec, data_dir: Path | None, host: str, admin_port: int,
-    lambda_endpoint_url: str | None,
+    lambda_endpoint_url: str | None, local: list[LocalFunctions],
 ) -> None:
     from baton.runtime import Runtime
     from baton.runtime.sqlite_store import SqliteStore, StoreError
@@ -69,7 +110,7 @@ async def _run(
     except ModuleError as error:
         store.close()
         raise click.ClickException(error.render_all()) from None
-    runtime = Runtime(spec, store, host=host, admin_port=admin_port, extensions=[workflows])
+    runtime = Runtime(spec, store, host=host, admin_port=admin_port, extensions=[*local, workflows])
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -84,6 +125,16 @@ async def _run(
     for listener in listeners:
         click.echo(f"  {listener.component:<40} {listener.url}")
     sys.stdout.flush()
+    served = [t for functions in local for t in functions.types]
+    for problem in await unreachable_endpoints(spec, served):
+        click.echo(f"baton: warning: {problem}", err=True)
+    flow = None
+    if logging.getLogger("baton.flow").isEnabledFor(logging.INFO):  # -v
+        from baton.runtime.flow_log import log_flow
+
+        flow = asyncio.create_task(log_flow(runtime))
     await stop.wait()
+    if flow is not None:
+        flow.cancel()
     click.echo("baton: stopping")
     await runtime.stop()

@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from baton.module.specs import TypeName
+from baton.module.specs import PlaygroundEgressSpec, TypeName
 from baton.runtime.address import Address
 from baton.runtime.api import RuntimeAPI, UnknownEgress
 from baton.runtime.messages import Message
@@ -22,6 +22,7 @@ from baton.runtime.playground import (
     BadRequest,
     client_connected,
     message_from_request,
+    undeclared_topic,
 )
 from baton.runtime.typed_values import describe
 
@@ -116,10 +117,27 @@ def admin_app(runtime: RuntimeAPI, routes: Iterable[web.RouteDef] = ()) -> web.A
     async def dead_letters(_: web.Request) -> web.Response:
         return web.json_response(
             [
-                {**_message_json(d.message), "reason": d.reason, "at": d.at}
-                for d in runtime.dead_letters()
+                {"index": i, **_message_json(d.message), "reason": d.reason, "at": d.at}
+                for i, d in enumerate(runtime.dead_letters())
             ]
         )
+
+    async def resend_dead_letter(request: web.Request) -> web.Response:
+        """Deliver a dead letter again, as it was (caller included); once per letter."""
+        letters = runtime.dead_letters()
+        index = int(request.match_info["index"])
+        if index >= len(letters):
+            return web.Response(status=404, text=f"no dead letter {index} (there are {len(letters)})")
+        letter = letters[index]
+        if not runtime.serves(letter.message.target.function_type):
+            return web.Response(status=404, text=f"no endpoint serves "
+                                f"{letter.message.target.function_type}; check module.yaml")
+        # The ingress idempotency key makes a second re-send of the same letter a no-op.
+        key = f"baton.dead-letter/{index}/{letter.at!r}"
+        again = await runtime.ingest(letter.message, idempotency_key=key)
+        if not again:
+            return web.Response(status=409, text=f"dead letter {index} was re-sent already")
+        return web.json_response({"resent": _message_json(letter.message)}, status=202)
 
     async def state(request: web.Request) -> web.Response:
         target = address(request)
@@ -149,8 +167,11 @@ def admin_app(runtime: RuntimeAPI, routes: Iterable[web.RouteDef] = ()) -> web.A
         info = request.match_info
         egress_id, topic = f"{info['namespace']}/{info['type']}", info["topic"]
         undeclared = web.Response(status=404, text=f"no egress {egress_id!r} is declared")
-        if runtime.module.egress(TypeName(info["namespace"], info["type"])) is None:
+        spec = runtime.module.egress(TypeName(info["namespace"], info["type"]))
+        if spec is None:
             return undeclared
+        if isinstance(spec, PlaygroundEgressSpec) and (unknown := undeclared_topic(spec, topic)):
+            return web.Response(status=400, text=unknown)
         try:
             wait = min(float(request.query.get("wait", "0")), 60.0)
         except ValueError:
@@ -176,6 +197,7 @@ def admin_app(runtime: RuntimeAPI, routes: Iterable[web.RouteDef] = ()) -> web.A
     app.router.add_post("/parked/{namespace}/{type}/{id}/resume", resume)
     app.router.add_post("/parked/{namespace}/{type}/{id}/dead-letter", dead_letter)
     app.router.add_get("/dead-letters", dead_letters)
+    app.router.add_post("/dead-letters/{index:\\d+}/resend", resend_dead_letter)
     app.router.add_get("/state/{namespace}/{type}/{id}", state)
     app.router.add_post("/send/{namespace}/{type}/{id}", send)
     app.router.add_routes(routes)

@@ -100,8 +100,12 @@ class Dispatcher:
     # --- routing ---------------------------------------------------------------------------
 
     def endpoint(self, function_type: TypeName) -> EndpointSpec | None:
-        """The endpoint of a function type (exact binding before wildcard)."""
-        return self._type_of(function_type.namespace, function_type.name).endpoint
+        """The endpoint of a function type (exact binding before wildcard).
+
+        Asking makes no entry (nor metrics row): ingresses ask for any type a client names.
+        """
+        info = self._types.get((function_type.namespace, function_type.name))
+        return info.endpoint if info is not None else self._module.endpoint_for(function_type)
 
     def _type_of(self, namespace: str, type_: str) -> _FunctionType:
         info = self._types.get((namespace, type_))

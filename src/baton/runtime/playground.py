@@ -6,9 +6,11 @@ The contract is the playground image's (statefun-reference §1.11), with real st
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 
-from baton.module.kinds import PLAYGROUND_EGRESS_ID
+from baton.module.kinds import PLAYGROUND_EGRESS_ID, WORKFLOW_START_TYPENAME
 from baton.module.specs import PlaygroundEgressSpec
 from baton.module.typename import TypeName
 from baton.runtime.address import Address
@@ -18,7 +20,10 @@ from baton.runtime.messages import Message
 
 DEFAULT_TYPENAME = "io.statefun.types/string"
 _VND = "application/vnd."
+_UNTYPED_JSON = frozenset({"application/json", "text/json"})
 MAX_BODY = 32 * 1024 * 1024
+
+log = logging.getLogger(__name__)
 
 
 class BadRequest(Exception):
@@ -30,7 +35,12 @@ class BadRequest(Exception):
 
 
 def typename_from_content_type(values: list[str]) -> str:
-    """The first `application/vnd.<ns>/<name>` content type gives the typename; else string."""
+    """The first `application/vnd.<ns>/<name>` content type gives the typename; else string.
+
+    JSON without a type (`application/json`, `*/*+json`) is refused with 415 rather than taken
+    as `io.statefun.types/string` (as the playground image would): a function that reads its
+    own JSON type would fail on it much later, where the sender no longer sees why.
+    """
     for value in values:
         if value.startswith(_VND):
             typename = value[len(_VND) :].split(";", 1)[0].strip()
@@ -45,6 +55,18 @@ def typename_from_content_type(values: list[str]) -> str:
                     "'application/vnd.<namespace>/<name>', e.g. application/vnd.example/GreetRequest",
                 )
             return typename
+    for value in values:
+        media = value.split(";", 1)[0].strip().lower()
+        if media in _UNTYPED_JSON or media.endswith("+json"):
+            raise BadRequest(
+                415,
+                f"Content-Type {value!r} names no message type. StateFun messages carry a "
+                "typename: send 'Content-Type: application/vnd.<namespace>/<Type>' (the JSON "
+                "type your function reads, e.g. make_json_type(\"example/GreetRequest\") for "
+                "application/vnd.example/GreetRequest; a workflow takes "
+                f"application/vnd.{WORKFLOW_START_TYPENAME}), or text/plain for a "
+                f"{DEFAULT_TYPENAME}",
+            )
     return DEFAULT_TYPENAME
 
 
@@ -82,6 +104,7 @@ def ingress_app(runtime: RuntimeAPI) -> web.Application:
         key = request.headers.get("Idempotency-Key")
         if not await runtime.ingest(message, idempotency_key=key):
             return web.Response(status=200, text="already accepted (same Idempotency-Key)")
+        log.debug("ingress: %s <- %s, %d bytes", address, message.typename, len(message.value or b""))
         return web.Response(status=202)
 
     async def bad_path(request: web.Request) -> web.Response:
@@ -96,17 +119,24 @@ def ingress_app(runtime: RuntimeAPI) -> web.Application:
     return app
 
 
+def undeclared_topic(spec: PlaygroundEgressSpec, topic: str) -> str | None:
+    """Why a topic cannot be read (400 from the playground egress and the admin API alike)."""
+    if topic in spec.topics:
+        return None
+    declared = ", ".join(spec.topics) or "none"
+    return (f"unknown topic {topic!r} of {spec.id}; declared topics: {declared} "
+            f"(topics are listed under `topics:` of the egress in module.yaml)")
+
+
 def egress_app(spec: PlaygroundEgressSpec, runtime: RuntimeAPI) -> web.Application:
     """`GET /<topic>` takes one record; `?wait=SECONDS` (a baton addition) waits for one."""
     egress_id = str(PLAYGROUND_EGRESS_ID)
 
     async def take(request: web.Request) -> web.Response:
         topic = request.match_info["topic"]
-        if topic not in spec.topics:
-            return web.Response(
-                status=400,
-                text=f"unknown topic {topic!r}; declared topics: {', '.join(spec.topics)}",
-            )
+        undeclared = undeclared_topic(spec, topic)
+        if undeclared:
+            return web.Response(status=400, text=undeclared)
         try:
             wait = float(request.query.get("wait", "0"))
         except ValueError:
@@ -116,6 +146,7 @@ def egress_app(spec: PlaygroundEgressSpec, runtime: RuntimeAPI) -> web.Applicati
         )
         if record is None:
             return web.Response(status=404)
+        log.debug("egress: %s topic %s taken", egress_id, topic)
         return web.Response(body=playground_payload(record), content_type="text/plain")
 
     app = web.Application()

@@ -33,10 +33,13 @@ from baton.workflows.stored_execution import read_execution
 
 # A Lambda may run for 15 minutes; the bridge's calls must be allowed to wait that long.
 _BRIDGE_CALL = timedelta(minutes=16)
+# The interpreter answers in milliseconds (tasks are messages, not calls it waits for).
+_INTERPRETER_CALL = timedelta(minutes=2)
 
 
 def workflow_host(
-    module: ModuleSpec, *, host: str = "127.0.0.1", lambda_endpoint_url: str | None = None
+    module: ModuleSpec, *, host: str = "127.0.0.1", lambda_endpoint_url: str | None = None,
+    interpreter_call: timedelta = _INTERPRETER_CALL,
 ) -> WorkflowHost:
     """The host for a module's workflow documents (checked first; errors name file and line).
 
@@ -45,7 +48,8 @@ def workflow_host(
     """
     workflows = workflows_of(module)
     check_result_egresses(module, workflows)
-    return WorkflowHost(workflows, lambda_endpoint_url=lambda_endpoint_url, host=host)
+    return WorkflowHost(workflows, lambda_endpoint_url=lambda_endpoint_url, host=host,
+                        interpreter_call=interpreter_call)
 
 
 class WorkflowHost:
@@ -55,9 +59,10 @@ class WorkflowHost:
 
     def __init__(
         self, workflows: list[WorkflowSpec], *, lambda_endpoint_url: str | None = None,
-        host: str = "127.0.0.1",
+        host: str = "127.0.0.1", interpreter_call: timedelta = _INTERPRETER_CALL,
     ) -> None:
         self.workflows = workflows
+        self._interpreter_call = interpreter_call
         self._runner: web.AppRunner | None = None
         self._socket: socket.socket | None = None
         self.url: str | None = None
@@ -76,7 +81,7 @@ class WorkflowHost:
             return module
         added = []
         for typename, call in [
-            *((w.id, timedelta(minutes=2)) for w in self.workflows),
+            *((w.id, self._interpreter_call) for w in self.workflows),
             (LAMBDA_BRIDGE_TYPE, _BRIDGE_CALL),
         ]:
             existing = module.endpoint_for(typename)

@@ -42,7 +42,13 @@ class Transport(Protocol):
 
 
 class RetryBudget:
-    """Exponential backoff within a call budget, shared by every transport (§3.6)."""
+    """Exponential backoff within a call budget, shared by every transport (§3.6).
+
+    When the budget is spent the error says what went wrong: the last attempt is often cut
+    short by the budget itself (a TimeoutError), which hides the function's own error, so the
+    last *other* error is reported with it. A failure repeated on every attempt is logged
+    once per call, not once per attempt.
+    """
 
     def __init__(
         self, budget_s: float, base_s: float, on_failed_attempt: FailedAttempt | None = None
@@ -53,6 +59,8 @@ class RetryBudget:
         self._base_s = base_s
         self._on_failed_attempt = on_failed_attempt
         self.attempts = 0
+        self._telling: str | None = None  # the last error that is not a timeout
+        self._logged: str | None = None
 
     def remaining(self) -> float:
         return self._deadline - self._loop.time()
@@ -62,16 +70,25 @@ class RetryBudget:
         self.attempts += 1
         if self._on_failed_attempt is not None:
             self._on_failed_attempt(why)
+        if not why.startswith("TimeoutError"):
+            self._telling = why
         remaining = self.remaining()
         if remaining <= 0.001:
             raise TransportError(
                 f"gave up after {self.attempts} attempt(s) within the call timeout of "
-                f"{self.budget_s:g}s; last error: {why}"
+                f"{self.budget_s:g}s; {self._errors(why)}"
             )
         delay = min(self._base_s * (2**self.attempts), _MAX_BACKOFF_S, remaining)
-        log.info("call to %s failed (%s); retrying in %.3fs", target, why, delay)
+        if why != self._logged:
+            log.info("call to %s failed (%s); retrying within %.3gs", target, why, remaining)
+            self._logged = why
         # Backoff on the loop's real time: the budget bounds a real network call.
         await asyncio.sleep(delay)
+
+    def _errors(self, last: str) -> str:
+        if self._telling is None or self._telling == last:
+            return f"last error: {last}"
+        return f"error: {self._telling} (then {last} as the call timeout ran out)"
 
 
 def judge_response(
