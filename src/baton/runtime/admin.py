@@ -138,6 +138,17 @@ def admin_app(runtime: RuntimeAPI, routes: Iterable[web.RouteDef] = ()) -> web.A
             ]
         )
 
+    async def resend(request: web.Request) -> web.Response:
+        letters = runtime.dead_letters()
+        try:
+            letter = letters[int(request.match_info["index"])]
+        except (ValueError, IndexError):
+            return web.Response(status=404, text=f"no dead letter {request.match_info['index']}; "
+                                f"there are {len(letters)} (GET /dead-letters, numbered from 0)")
+        sent = letter.message
+        await runtime.ingest(Message(sent.target, sent.caller, sent.typename, sent.value))
+        return web.json_response({"resent": _message_json(sent)}, status=202)
+
     async def state(request: web.Request) -> web.Response:
         target = address(request)
         values = {
@@ -194,6 +205,7 @@ def admin_app(runtime: RuntimeAPI, routes: Iterable[web.RouteDef] = ()) -> web.A
     app.router.add_post("/parked/{namespace}/{type}/{id}/resume", resume)
     app.router.add_post("/parked/{namespace}/{type}/{id}/dead-letter", dead_letter)
     app.router.add_get("/dead-letters", dead_letters)
+    app.router.add_post("/dead-letters/{index}/resend", resend)
     app.router.add_get("/state/{namespace}/{type}/{id}", state)
     app.router.add_post("/send/{namespace}/{type}/{id}", send)
     app.router.add_routes(routes)

@@ -15,8 +15,10 @@ from prometheus_client.registry import Collector
 from baton.module.specs import PlaygroundEgressSpec, PlaygroundIngressSpec
 from baton.runtime.admin import admin_app
 from baton.runtime.api import Listener, RuntimeAPI
+from baton.runtime.console import console_routes
 from baton.runtime.observability.prometheus import prometheus_routes
 from baton.runtime.playground import egress_app, ingress_app
+from baton.runtime.request_guard import request_guard
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +65,10 @@ class Servers:
                     egress.id, egress.kind,
                 )
         if admin_port is not None:
-            routes = [*prometheus_routes(runtime, collectors), *admin_routes]
-            listeners.append(await self._serve("admin API", admin_app(runtime, routes), admin_port))
+            routes = [*prometheus_routes(runtime, collectors), *console_routes(runtime), *admin_routes]
+            admin = admin_app(runtime, routes)
+            admin.middlewares.append(request_guard(self._host))
+            listeners.append(await self._serve("admin API", admin, admin_port))
         return listeners
 
     async def _serve(self, component: str, app: web.Application, port: int) -> Listener:

@@ -28,6 +28,7 @@ from baton.module.specs import (
 from baton.runtime.address import Address
 from baton.runtime.api import Listener, RuntimeAPI
 from baton.serve.http import function_app
+from baton.workflows.console import workflow_console_routes
 from baton.workflows.execution import ABORTED, FAILED, RUNNING, SUCCEEDED, TIMED_OUT
 from baton.workflows.function import workflow_functions
 from baton.workflows.lambda_bridge import LambdaBridge, bind_lambda_bridge
@@ -132,6 +133,7 @@ class WorkflowHost:
         return [
             web.get("/workflows", listing),
             web.get("/workflows/{namespace}/{type}/{id}", describe),
+            *workflow_console_routes(self.workflows, runtime),
         ]
 
 
