@@ -39,7 +39,9 @@ def run(module: Path, data_dir: Path | None, host: str, admin_port: int,
     Examples:
       baton run                        # ./module.yaml, state in memory
       baton run app/module.yaml --data-dir .baton
-      curl localhost:8081/metrics      # counters per function type
+      open http://127.0.0.1:8081/      # the web console
+      curl localhost:8081/metrics      # Prometheus metrics (JSON: /metrics.json)
+      OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 baton run   # traces over OTLP
     """
     try:
         spec = load_module(module)
@@ -55,6 +57,7 @@ async def _run(
     lambda_endpoint_url: str | None,
 ) -> None:
     from baton.runtime import Runtime
+    from baton.runtime.observability.tracing import tracer_provider_from_env
     from baton.runtime.sqlite_store import SqliteStore, StoreError
     from baton.runtime.store import MemoryStore, Store
     from baton.workflows.host import workflow_host
@@ -69,7 +72,10 @@ async def _run(
     except ModuleError as error:
         store.close()
         raise click.ClickException(error.render_all()) from None
-    runtime = Runtime(spec, store, host=host, admin_port=admin_port, extensions=[workflows])
+    runtime = Runtime(
+        spec, store, host=host, admin_port=admin_port, extensions=[workflows],
+        tracer_provider=tracer_provider_from_env(),  # None (off) unless OTEL_* variables say so
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

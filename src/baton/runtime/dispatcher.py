@@ -202,7 +202,8 @@ class Dispatcher:
                 self._update_capacity()
                 self._notify()
         except Exception:  # a bug must not wedge the address silently
-            log.exception("unexpected error driving %s", address)
+            log.exception("unexpected error driving %s", address,
+                          extra={"event": "internal_error", "address": str(address)})
             self.park(address, "internal error in baton (see the log); resume to retry")
         finally:
             self._inflight.discard(address)
@@ -353,14 +354,21 @@ class Dispatcher:
         self._blocked.discard(address)
         self._update_capacity()
         self._notify()
-        log.warning("parked %s: %s (messages kept: %d)", address, reason, self._store.backlog(address))
+        backlog = self._store.backlog(address)
+        log.warning("parked %s: %s (messages kept: %d)", address, reason, backlog, extra={
+            "event": "address_parked", "address": str(address), "reason": reason, "backlog": backlog,
+        })
 
     def resume(self, address: Address) -> bool:
         """Unpark an address and invoke it again; False if it was not parked."""
         if address not in self._store.parked():
             return False
         self._store.unpark(address)
-        if self._store.backlog(address) and address not in self._inflight:
+        backlog = self._store.backlog(address)
+        log.info("resumed %s (messages waiting: %d)", address, backlog, extra={
+            "event": "address_resumed", "address": str(address), "backlog": backlog,
+        })
+        if backlog and address not in self._inflight:
             self._start(address)
         self._notify()
         return True
@@ -375,6 +383,10 @@ class Dispatcher:
             return None
         self._queued -= 1
         self._store.add_dead_letter(DeadLetter(dropped[0], parked.reason, self._clock.now()))
+        log.warning("dead-lettered a %s message to %s", dropped[0].typename, address, extra={
+            "event": "message_dead_lettered", "address": str(address), "typename": dropped[0].typename,
+            "reason": parked.reason,
+        })
         self.resume(address)
         return dropped[0]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 
@@ -86,6 +87,9 @@ class Runtime:
             c for e in self._extensions if isinstance(e, MetricsSource) for c in e.collectors(self)
         ]
         self.listeners.extend(await self._servers.open(self, self.admin_port, routes, collectors))
+        log.info("runtime started: %s", ", ".join(f"{ln.component} {ln.url}" for ln in self.listeners),
+                 extra={"event": "runtime_started",
+                        "listeners": json.dumps({ln.component: ln.url for ln in self.listeners})})
         return self.listeners
 
     async def stop(self) -> None:
@@ -99,6 +103,7 @@ class Runtime:
         self._store.close()
         if self._tracing is not None:
             self._tracing.shutdown()
+        log.info("runtime stopped", extra={"event": "runtime_stopped"})
 
     async def __aenter__(self) -> Runtime:
         await self.start()
@@ -238,5 +243,5 @@ def _warn_unserved(module: ModuleSpec, extensions: Sequence[RuntimeExtension]) -
     for kind in sorted({doc.kind for doc in module.extensions} - served):
         log.warning(
             "module documents of kind %s are not served by this runtime (no extension for them)",
-            kind,
+            kind, extra={"event": "kind_not_served", "kind": str(kind)},
         )

@@ -449,14 +449,16 @@ class SqliteStore(MemoryStore):
                     self.epochs.failures += 1
                 self._failed, self._writing = journals, []
                 if self.error is None:
-                    log.error("cannot commit to %s: %s; retrying, ingress is paused", self.path, error)
+                    log.error("cannot commit to %s: %s; retrying, ingress is paused", self.path, error,
+                              extra={"event": "commit_failed", "path": str(self.path), "error": str(error)})
                 self.error = f"cannot commit to {self.path}: {error}"
                 raise
             self._failed, self._writing = [], []
             if self.epochs is not None:
                 self.epochs.committed(time.perf_counter() - started, sum(j.size() for j in journals))
             if self.error is not None:
-                log.warning("commits to %s work again", self.path)
+                log.warning("commits to %s work again", self.path,
+                            extra={"event": "commit_recovered", "path": str(self.path)})
                 self.error = None
             for done in journals:
                 self._release(done)

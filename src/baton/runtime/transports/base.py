@@ -69,7 +69,9 @@ class RetryBudget:
                 f"{self.budget_s:g}s; last error: {why}"
             )
         delay = min(self._base_s * (2**self.attempts), _MAX_BACKOFF_S, remaining)
-        log.info("call to %s failed (%s); retrying in %.3fs", target, why, delay)
+        log.info("call to %s failed (%s); retrying in %.3fs", target, why, delay, extra={
+            "event": "call_retried", "target": target, "error": why, "attempt": self.attempts,
+        })
         # Backoff on the loop's real time: the budget bounds a real network call.
         await asyncio.sleep(delay)
 
