@@ -142,3 +142,14 @@ def test_tracing_is_off_unless_the_otel_variables_say_so():
     assert provider is not None
     assert provider.resource.attributes["service.name"] == "shop"
     provider.shutdown()
+
+
+def test_malformed_traceparents_start_new_traces():
+    from baton.runtime.observability.tracing import BatchTracing
+
+    parse = BatchTracing._context
+    for bad in ("", "nonsense", f"00-{'0' * 32}-{CLIENT_SPAN}-01", f"00-{TRACE_ID}-xyz-01",
+                f"ff-{TRACE_ID}-{CLIENT_SPAN}-01", f"00-{TRACE_ID[:-1]}-{CLIENT_SPAN}-01"):
+        assert parse(bad) is None, bad
+    context = parse(f"00-{TRACE_ID}-{CLIENT_SPAN}-01")
+    assert (f"{context.trace_id:032x}", f"{context.span_id:016x}", context.is_remote) == (TRACE_ID, CLIENT_SPAN, True)
