@@ -35,7 +35,11 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(verbose: int, log_format: str) -> None:
-    """Text: warnings by default (-v info, -vv debug). JSON: info by default, for the events."""
+    """Text: warnings by default (-v info, -vv debug). JSON: info by default, for the events.
+
+    Like `logging.basicConfig`, it leaves a process whose logging is already set up alone
+    (e.g. the CLI invoked inside a test run, or an application embedding it).
+    """
     levels = [logging.WARNING, logging.INFO, logging.DEBUG]
     handler = logging.StreamHandler()
     if log_format == "json":
@@ -44,8 +48,4 @@ def configure_logging(verbose: int, log_format: str) -> None:
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         level = levels[min(verbose, 2)]
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    # aiohttp's access log is off; its other chatter is not an event of baton's.
-    logging.getLogger("aiohttp").setLevel(max(level, logging.WARNING))
+    logging.basicConfig(level=level, handlers=[handler])
