@@ -43,3 +43,21 @@ async def test_console_pages_answer_and_say_what_is_missing(function_server, sta
         assert r.status == 200 and r.content_type == "text/css"
     async with app.session.get(f"{app.admin}/console/static/..%2Fpages.py") as r:
         assert r.status == 404
+
+
+async def test_console_links_escape_ids(function_server, start_app):
+    import json
+    import re
+
+    app = await start_app(playground_module(await function_server(greeter_functions())))
+    assert await app.send("example/person/a%20b%3F", json.dumps({"name": "a b?"})) == 202
+    await app.runtime.until_idle(10)
+    async with app.session.get(f"{app.admin}/console/addresses?type=example/person") as r:
+        (href,) = re.findall(r'href="(/console/state/[^"]+)"', await r.text())
+    assert href == "/console/state/example/person/a%20b%3F"
+    async with app.session.get(f"{app.admin}{href}") as r:
+        page = await r.text()
+    assert "example/person/a b?" in page and 'data-state="visits"' in page
+    async with app.session.get(f"{app.admin}/console/find", params={"address": "example/person/a b?"},
+                               allow_redirects=False) as r:
+        assert r.headers["Location"] == href

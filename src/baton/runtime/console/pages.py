@@ -17,7 +17,7 @@ from aiohttp import web
 from baton.module.typename import TypeName
 from baton.runtime.address import Address
 from baton.runtime.api import RuntimeAPI
-from baton.runtime.console.rendering import asset, console_link, environment, render_page
+from baton.runtime.console.rendering import asset, console_link, environment, path, render_page
 from baton.runtime.typed_values import describe
 
 PAGE_SIZE = 50
@@ -104,7 +104,7 @@ def console_routes(runtime: RuntimeAPI) -> list[web.RouteDef]:
                 type_text="", prefix="", after=None, page=[], next_after=None, status=400,
                 error=f"{text!r} is not an address: write <namespace>/<type>/<id>, e.g. orders/order/o-1",
             )
-        raise web.HTTPFound(f"/console/state/{address}")
+        raise web.HTTPFound(f"/console/state/{path(address)}")
 
     async def state(request: web.Request) -> web.Response:
         address = address_of(request)

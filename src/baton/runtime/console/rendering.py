@@ -12,6 +12,7 @@ import time
 from datetime import UTC, datetime
 from importlib.resources import files
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
 from aiohttp import web
@@ -43,6 +44,11 @@ def clock(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).strftime("%H:%M:%S")
 
 
+def path(address: Any) -> str:
+    """An address as URL path segments (`namespace/type/id`, each part escaped)."""
+    return "/".join(quote(part, safe="") for part in address)
+
+
 def pretty(value: Any) -> str:
     """A decoded value as indented JSON (the console shows it in a <pre>)."""
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
@@ -63,6 +69,7 @@ def environment(*packages: str) -> jinja2.Environment:
     env.filters["when"] = when
     env.filters["pretty"] = pretty
     env.filters["clock"] = clock
+    env.filters["path"] = path
     return env
 
 
