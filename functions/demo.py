@@ -306,7 +306,7 @@ async def _drive(example: Example, stream: Stream, listeners: dict[str, str], co
         sent += await example.send(late)
         await reader.wait_for(lambda o: o.count(TOPIC_IGNORED) >= len(late), config.timeout_s)
         await reader.stop()
-    metrics = await example.admin("/metrics")
+    metrics = await example.admin("/metrics.json")
     report = Report(
         stream=stream, outcomes=reader.outcomes, summary=summarize(reader.outcomes),
         problems=reconcile(reader.outcomes, stream, late_events=len(late)),
@@ -398,7 +398,7 @@ def print_report(console: Console, report: Report) -> None:
     some = next(iter(report.outcomes.fulfillment), "o-0001")
     console.print(
         "\n[bold]Where to look next[/]"
-        f"\n  admin API   {admin}/metrics  {admin}/workflows  {admin}/state/orders/order/{some}"
+        f"\n  admin API   {admin}/metrics.json  {admin}/workflows  {admin}/state/orders/order/{some}"
         f"\n  data dir    {report.data_dir / DB_NAME}  (SQLite; tables in README.md, Durability)"
         "\n  keep it up  uv run python -m functions --keep-running, then in another shell:"
         f"\n  state       uv run baton state orders/order/{some}{flag}"

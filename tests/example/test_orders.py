@@ -98,7 +98,7 @@ async def test_every_outcome_of_the_order_pattern(orders_app):
         assert set(state) == {"done"}, (order_id, state)
         assert state["done"]["value"] == outcome
         assert state["done"]["expires_at"] is not None
-    assert (await app.admin_get("/metrics"))["delayed_pending"] == 0
+    assert (await app.admin_get("/metrics.json"))["delayed_pending"] == 0
 
     # Late events change nothing and say so: no new order, no second alert or completion.
     await send_event(app, Event(line("o-ok", 1), binary=True))
@@ -109,7 +109,7 @@ async def test_every_outcome_of_the_order_pattern(orders_app):
     assert ignored["o-ok"]["reason"] == "late event: the order is already completed"
     assert ignored["o-nohead"]["outcome"] == "alerted"
     assert set(await app.state("orders/order/o-ok")) == {"done"}
-    assert (await app.admin_get("/metrics"))["delayed_pending"] == 0
+    assert (await app.admin_get("/metrics.json"))["delayed_pending"] == 0
     for topic in (TOPIC_COMPLETED, TOPIC_INCOMPLETE, TOPIC_FULFILLMENT, TOPIC_IGNORED):
         assert await app.take(topic, wait=0) is None, f"unexpected record on {topic}"
 
@@ -121,11 +121,11 @@ async def test_completion_cancels_the_deadline(orders_app):
     await send_event(app, Event(header("o-1", 1), binary=False))
     assert len(await take_records(app, TOPIC_COMPLETED, 1)) == 1
     # Cancelled at completion, not left to fire (the deadline is 1.5 s away).
-    assert (await app.admin_get("/metrics"))["delayed_pending"] == 0
+    assert (await app.admin_get("/metrics.json"))["delayed_pending"] == 0
 
 
 async def _delayed_pending(app, count: int) -> bool:
-    return (await app.admin_get("/metrics"))["delayed_pending"] == count
+    return (await app.admin_get("/metrics.json"))["delayed_pending"] == count
 
 
 async def test_unreadable_events_are_reported_not_retried(orders_app):

@@ -87,7 +87,7 @@ async def test_greeter_flow_counts_forwards_and_egresses(function_server, start_
 
     state = await app.state("example/person/Bob")
     assert state["visits"] == {"typename": "io.statefun.types/int", "value": 2, "expires_at": None}
-    metrics = await app.admin_get("/metrics")
+    metrics = await app.admin_get("/metrics.json")
     assert metrics["functions"]["example/person"]["messages_in"] == 3
     assert metrics["functions"]["example/greeter"]["out_egress"] == 3
 

@@ -248,6 +248,52 @@ def state(address: str, as_json: bool, admin_url: str) -> None:
         click.echo(f"  PARKED: {data['parked']}  (baton resume {target} | baton dead-letter {target})")
 
 
+@click.command(short_help="List the addresses of a function type that hold state.")
+@click.argument("function_type", metavar="TYPE")
+@click.option("--prefix", default="", help="Only ids starting with this.")
+@click.option("--after", default=None, metavar="ID", help="Start after this id (the next page).")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000),
+              help="At most this many.")
+@click.option("--all", "every", is_flag=True, help="Every page, not just the first.")
+@admin_option
+def addresses(function_type: str, prefix: str, after: str | None, limit: int, every: bool,
+              admin_url: str) -> None:
+    """List the addresses of function TYPE (<namespace>/<name>) that hold state, one per line,
+    in id order, read page by page from the store.
+
+    \b
+    Examples:
+      baton addresses orders/order                  # the first 50
+      baton addresses orders/order --prefix o-00 --all
+      baton addresses orders/fulfillment --after o-0050
+    """
+    if function_type.count("/") != 1 or function_type.startswith("/") or function_type.endswith("/"):
+        raise click.BadParameter(
+            f"{function_type!r} is not a function type: write <namespace>/<name>, e.g. orders/order",
+            param_hint="TYPE",
+        )
+    client = AdminClient(admin_url)
+    path = f"/addresses/{'/'.join(quote(p, safe='') for p in function_type.split('/'))}"
+    shown = 0
+    while True:
+        query = f"?limit={limit}&prefix={quote(prefix, safe='')}"
+        if after is not None:
+            query += f"&after={quote(after, safe='')}"
+        page = get_json(client, path + query, f"cannot list addresses of {function_type}")
+        for address in page["addresses"]:
+            click.echo(address)
+        shown += len(page["addresses"])
+        after = page["next"]
+        if after is None:
+            break
+        if not every:
+            click.echo(f"(more: baton addresses {function_type} --after {after})", err=True)
+            break
+    if shown == 0:
+        matching = f" with id prefix {prefix!r}" if prefix else ""
+        click.echo(f"no address of {function_type} holds state{matching}", err=True)
+
+
 # --- egress -----------------------------------------------------------------------------------
 
 
@@ -444,4 +490,4 @@ def dead_letters(index: int | None, admin_url: str) -> None:
         click.echo(json.dumps(letter))
 
 
-COMMANDS = (send, state, egress, parked, resume, dead_letter, dead_letters)
+COMMANDS = (send, state, addresses, egress, parked, resume, dead_letter, dead_letters)

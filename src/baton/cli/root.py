@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-import logging
 import warnings
 from typing import TextIO
 
 import click
 
+from baton.cli.logs import configure_logging
 from baton.diagnostics import ModuleWarning
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
-def cli(verbose: int) -> None:
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              envvar="BATON_LOG_FORMAT",
+              help="json: one JSON object per line, with an `event` field for significant events "
+              "(env BATON_LOG_FORMAT).")
+def cli(verbose: int, log_format: str) -> None:
     """baton: run Apache Flink StateFun applications in one Python process."""
-    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(verbose, log_format)
     warnings.showwarning = _show_warning
 
 

@@ -48,7 +48,9 @@ def run(module: Path, data_dir: Path | None, host: str, admin_port: int,
       baton run                        # ./module.yaml, state in memory
       baton run app/module.yaml --data-dir .baton
       baton run --serve functions:functions   # and the SDK functions in functions.py
-      curl localhost:8081/metrics      # counters per function type
+      open http://127.0.0.1:8081/      # the web console
+      curl localhost:8081/metrics      # Prometheus metrics (JSON: /metrics.json)
+      OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 baton run   # traces over OTLP
     """
     try:
         spec = load_module(module)
@@ -96,6 +98,7 @@ async def _run(
     lambda_endpoint_url: str | None, local: list[LocalFunctions],
 ) -> None:
     from baton.runtime import Runtime
+    from baton.runtime.observability.tracing import tracer_provider_from_env
     from baton.runtime.sqlite_store import SqliteStore, StoreError
     from baton.runtime.store import MemoryStore, Store
     from baton.workflows.host import workflow_host
@@ -110,7 +113,10 @@ async def _run(
     except ModuleError as error:
         store.close()
         raise click.ClickException(error.render_all()) from None
-    runtime = Runtime(spec, store, host=host, admin_port=admin_port, extensions=[*local, workflows])
+    runtime = Runtime(
+        spec, store, host=host, admin_port=admin_port, extensions=[*local, workflows],
+        tracer_provider=tracer_provider_from_env(),  # None (off) unless OTEL_* variables say so
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

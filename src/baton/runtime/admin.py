@@ -88,6 +88,23 @@ def admin_app(runtime: RuntimeAPI, routes: Iterable[web.RouteDef] = ()) -> web.A
             }
         )
 
+    async def addresses(request: web.Request) -> web.Response:
+        info, query = request.match_info, request.query
+        try:
+            limit = int(query.get("limit", "50"))
+        except ValueError:
+            limit = 0
+        if not 1 <= limit <= 1000:
+            return web.Response(status=400, text="limit must be a whole number from 1 to 1000")
+        function_type = TypeName(info["namespace"], info["type"])
+        page = runtime.address_page(function_type, query.get("prefix", ""), query.get("after"), limit)
+        return web.json_response({
+            "function_type": str(function_type),
+            "addresses": [str(a) for a in page],
+            # The id to pass as `after` for the next page (None: this was the last).
+            "next": page[-1].id if len(page) == limit else None,
+        })
+
     async def parked(_: web.Request) -> web.Response:
         return web.json_response(
             [
@@ -192,7 +209,8 @@ def admin_app(runtime: RuntimeAPI, routes: Iterable[web.RouteDef] = ()) -> web.A
     app.router.add_get("/egress/{namespace}/{type}/{topic}", take_egress)
     app.router.add_get("/health", health)
     app.router.add_get("/module", module)
-    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/metrics.json", metrics)  # `/metrics` is Prometheus' (observability)
+    app.router.add_get("/addresses/{namespace}/{type}", addresses)
     app.router.add_get("/parked", parked)
     app.router.add_post("/parked/{namespace}/{type}/{id}/resume", resume)
     app.router.add_post("/parked/{namespace}/{type}/{id}/dead-letter", dead_letter)

@@ -36,6 +36,8 @@ class RuntimeStatus:
     delayed: int  # delayed messages pending
     parked: int  # parked addresses
     backlog: dict[TypeName, int] = field(default_factory=dict)  # queued messages per function type
+    # Egress records readable and not yet taken, by (egress id, topic).
+    egress_pending: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 class UnknownEgress(LookupError):
@@ -89,6 +91,13 @@ class RuntimeAPI(Protocol):
 
     def addresses(self, function_type: TypeName) -> list[Address]:
         """Every address of a function type that holds state."""
+        ...
+
+    def address_page(
+        self, function_type: TypeName, prefix: str = "", after: str | None = None, limit: int = 50
+    ) -> list[Address]:
+        """Up to `limit` addresses of a function type holding state, by id: ids starting with
+        `prefix`, after the id `after` (the last id of the previous page)."""
         ...
 
     def parked(self) -> Mapping[Address, Parked]: ...

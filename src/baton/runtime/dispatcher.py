@@ -25,6 +25,7 @@ from baton.runtime.egress import EgressRejected, EgressRouter
 from baton.runtime.invoker import AddressFailure, CallFailed, InvocationResponse, Invoker
 from baton.runtime.messages import DelayedMessage, EgressRecord, Message
 from baton.runtime.metrics import FunctionMetrics, Metrics
+from baton.runtime.observability.tracing import TRACEPARENT, BatchSpan, BatchTracing
 from baton.runtime.state_registry import StateRegistry
 from baton.runtime.store import DeadLetter, Store, StoredValue
 from baton.runtime.timers import Timers
@@ -72,8 +73,10 @@ class Dispatcher:
         max_queued: int = 100_000,
         max_inflight: int = 32_768,
         clock: Clock = SYSTEM_CLOCK,
+        tracing: BatchTracing | None = None,
     ) -> None:
         self._module = module
+        self._tracing = tracing
         self._store = store
         self._invoker = invoker
         self._registry = registry
@@ -192,29 +195,49 @@ class Dispatcher:
                 if not batch:
                     break
                 started = time.perf_counter()
+                span = self._tracing.start(address, batch) if self._tracing is not None else None
                 try:
-                    response = await self._invoker.invoke(address, endpoint, batch)
-                    self._apply(address, response)
+                    response = await self._call(address, endpoint, batch, span)
+                    self._apply(address, response, span.traceparent if span is not None else None)
                 except AddressFailure as failure:
+                    if span is not None:
+                        span.failed(str(failure))
                     if not _drops(endpoint, failure):
                         self.park(address, str(failure))
                         break
                     self._dead_letter(address, batch, f"dropped (failureMode: DROP): {failure}")
+                finally:
+                    if span is not None:
+                        span.end()
                 self._store.drop_head(address, len(batch))
                 self._queued -= len(batch)
                 metrics.batches += 1
-                metrics.latency_ms_total += (time.perf_counter() - started) * 1000
+                metrics.batch_size.observe(len(batch))
+                metrics.latency.observe(time.perf_counter() - started)
                 if address in self._blocked and self._store.backlog(address) < limit:
                     self._blocked.discard(address)
                 self._update_capacity()
                 self._notify()
         except Exception:  # a bug must not wedge the address silently
-            log.exception("unexpected error driving %s", address)
+            log.exception("unexpected error driving %s", address,
+                          extra={"event": "internal_error", "address": str(address)})
             self.park(address, "internal error in baton (see the log); resume to retry")
         finally:
             self._inflight.discard(address)
             self._update_capacity()
             self._notify()
+
+    async def _call(
+        self, address: Address, endpoint: EndpointSpec, batch: list[Message], span: BatchSpan | None
+    ) -> InvocationResponse:
+        if span is None:
+            return await self._invoker.invoke(address, endpoint, batch)
+        # This task's context: the transport sends it as the request's traceparent header.
+        token = TRACEPARENT.set(span.traceparent)
+        try:
+            return await self._invoker.invoke(address, endpoint, batch)
+        finally:
+            TRACEPARENT.reset(token)
 
     def _update_capacity(self) -> None:
         if (
@@ -226,8 +249,11 @@ class Dispatcher:
 
     # --- applying a reply ------------------------------------------------------------------
 
-    def _apply(self, address: Address, response: InvocationResponse) -> None:
-        """Check every effect of a reply, then apply them all (no await: atomic per epoch)."""
+    def _apply(self, address: Address, response: InvocationResponse, trace: str | None = None) -> None:
+        """Check every effect of a reply, then apply them all (no await: atomic per epoch).
+
+        Messages and delayed messages it sends carry `trace`, the batch span's traceparent.
+        """
         now = self._clock.now()
         records = self._check_egress(response)
         self._check_delayed(address, response)
@@ -242,6 +268,7 @@ class Dispatcher:
                     address,
                     outgoing.argument.typename,
                     _value(outgoing.argument),
+                    trace=trace,
                 )
             )
         metrics.out_local += len(response.outgoing_messages)
@@ -255,6 +282,7 @@ class Dispatcher:
                 address,
                 delayed.argument.typename,
                 _value(delayed.argument),
+                trace=trace,
             )
             self.timers.schedule(
                 DelayedMessage(now + delayed.delay_in_ms / 1000.0, message, delayed.cancellation_token)
@@ -262,6 +290,7 @@ class Dispatcher:
             metrics.delayed += 1
         for record in records:
             self._egress.publish(record)
+            self._metrics.count_egress(record.egress)
         metrics.out_egress += len(records)
         for name, value in mutations:
             self._store.put_state(address, name, value)
@@ -342,7 +371,10 @@ class Dispatcher:
         self._blocked.discard(address)
         self._update_capacity()
         self._notify()
-        log.warning("parked %s: %s (messages kept: %d)", address, reason, self._store.backlog(address))
+        backlog = self._store.backlog(address)
+        log.warning("parked %s: %s (messages kept: %d)", address, reason, backlog, extra={
+            "event": "address_parked", "address": str(address), "reason": reason, "backlog": backlog,
+        })
 
     def _dead_letter(self, address: Address, batch: list[Message], reason: str) -> None:
         """What the fork's DROP skips, kept: each message of the batch becomes a dead letter."""
@@ -356,7 +388,11 @@ class Dispatcher:
         if address not in self._store.parked():
             return False
         self._store.unpark(address)
-        if self._store.backlog(address) and address not in self._inflight:
+        backlog = self._store.backlog(address)
+        log.info("resumed %s (messages waiting: %d)", address, backlog, extra={
+            "event": "address_resumed", "address": str(address), "backlog": backlog,
+        })
+        if backlog and address not in self._inflight:
             self._start(address)
         self._notify()
         return True
@@ -371,6 +407,10 @@ class Dispatcher:
             return None
         self._queued -= 1
         self._store.add_dead_letter(DeadLetter(dropped[0], parked.reason, self._clock.now()))
+        log.warning("dead-lettered a %s message to %s", dropped[0].typename, address, extra={
+            "event": "message_dead_lettered", "address": str(address), "typename": dropped[0].typename,
+            "reason": parked.reason,
+        })
         self.resume(address)
         return dropped[0]
 

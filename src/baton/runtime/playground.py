@@ -79,7 +79,9 @@ async def message_from_request(
             404, f"no endpoint serves function type {address.function_type}; check module.yaml"
         )
     typename = typename_from_content_type(request.headers.getall("Content-Type", []))
-    return Message(address, None, typename, await request.read())
+    # The caller's trace context, carried to the function (baton.runtime.observability.tracing).
+    trace = request.headers.get("traceparent")
+    return Message(address, None, typename, await request.read(), trace=trace)
 
 
 def client_connected(request: web.Request) -> bool:
@@ -88,8 +90,13 @@ def client_connected(request: web.Request) -> bool:
     return transport is not None and not transport.is_closing()
 
 
-def ingress_app(runtime: RuntimeAPI) -> web.Application:
+def ingress_app(runtime: RuntimeAPI, ingress_id: str = "io.statefun.playground/ingress") -> web.Application:
     """`ANY /<namespace>/<type>/<id>` with the body as the message value."""
+
+    async def counted(request: web.Request) -> web.Response:
+        response = await accept(request)
+        runtime.metrics.count_ingress(ingress_id, response.status)
+        return response
 
     async def accept(request: web.Request) -> web.Response:
         info = request.match_info
@@ -108,13 +115,14 @@ def ingress_app(runtime: RuntimeAPI) -> web.Application:
         return web.Response(status=202)
 
     async def bad_path(request: web.Request) -> web.Response:
+        runtime.metrics.count_ingress(ingress_id, 400)
         return web.Response(
             status=400,
             text=f"Invalid URL {request.path!r}. Please specify '/namespace/function_type/function_id'",
         )
 
     app = web.Application(client_max_size=MAX_BODY)
-    app.router.add_route("*", "/{namespace}/{type}/{id}", accept)
+    app.router.add_route("*", "/{namespace}/{type}/{id}", counted)
     app.router.add_route("*", "/{tail:.*}", bad_path)
     return app
 

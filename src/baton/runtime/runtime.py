@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 
@@ -12,10 +13,11 @@ from baton.runtime.api import Listener, RuntimeStatus, UnknownEgress
 from baton.runtime.clock import SYSTEM_CLOCK, Clock
 from baton.runtime.dispatcher import Dispatcher
 from baton.runtime.egress import EgressRouter
-from baton.runtime.extension import RuntimeExtension
+from baton.runtime.extension import MetricsSource, RuntimeExtension
 from baton.runtime.invoker import Invoker
 from baton.runtime.messages import EgressRecord, Message
 from baton.runtime.metrics import Metrics
+from baton.runtime.observability.tracing import BatchTracing
 from baton.runtime.servers import Servers
 from baton.runtime.state_registry import StateRegistry
 from baton.runtime.store import DeadLetter, MemoryStore, Parked, Store, StoredValue
@@ -43,7 +45,10 @@ class Runtime:
         max_inflight: int = 32_768,
         clock: Clock = SYSTEM_CLOCK,
         extensions: Sequence[RuntimeExtension] = (),
+        tracer_provider: object | None = None,
     ) -> None:
+        """`tracer_provider`: an OpenTelemetry TracerProvider for a span per invocation batch
+        (e.g. `observability.tracing.tracer_provider_from_env()`); None traces nothing."""
         self._extensions = tuple(extensions)
         for extension in self._extensions:
             module = extension.attach(module)
@@ -55,12 +60,14 @@ class Runtime:
         self.listeners: list[Listener] = []
         self.started_at = clock.now()
         self._store = store if store is not None else MemoryStore()
+        self._store.epochs = self.metrics.epochs
+        self._tracing = BatchTracing(tracer_provider) if tracer_provider is not None else None
         self._registry = StateRegistry()
         self._egress = EgressRouter(module, self._store)
         self._invoker = Invoker(self._store, self._registry, self.metrics, clock=clock)
         self._dispatcher = Dispatcher(
             module, self._store, self._invoker, self._registry, self._egress, self.metrics,
-            max_queued=max_queued, max_inflight=max_inflight, clock=clock,
+            max_queued=max_queued, max_inflight=max_inflight, clock=clock, tracing=self._tracing,
         )
         self._servers = Servers(host)
 
@@ -76,7 +83,13 @@ class Runtime:
         self._dispatcher.timers.start()
         self._dispatcher.resume_mailboxes()
         routes = [route for e in self._extensions for route in e.admin_routes(self)]
-        self.listeners.extend(await self._servers.open(self, self.admin_port, routes))
+        collectors = [
+            c for e in self._extensions if isinstance(e, MetricsSource) for c in e.collectors(self)
+        ]
+        self.listeners.extend(await self._servers.open(self, self.admin_port, routes, collectors))
+        log.info("runtime started: %s", ", ".join(f"{ln.component} {ln.url}" for ln in self.listeners),
+                 extra={"event": "runtime_started",
+                        "listeners": json.dumps({ln.component: ln.url for ln in self.listeners})})
         return self.listeners
 
     async def stop(self) -> None:
@@ -88,6 +101,9 @@ class Runtime:
             await extension.stop()
         await self._store.commit()
         self._store.close()
+        if self._tracing is not None:
+            self._tracing.shutdown()
+        log.info("runtime stopped", extra={"event": "runtime_stopped"})
 
     async def __aenter__(self) -> Runtime:
         await self.start()
@@ -133,6 +149,7 @@ class Runtime:
             delayed=len(dispatcher.timers),
             parked=len(self._store.parked()),
             backlog=backlog,
+            egress_pending=self._store.outbox_sizes(),
         )
 
     async def until(
@@ -179,6 +196,12 @@ class Runtime:
         """Every address of a function type that holds state (for listings, not hot paths)."""
         return self._store.addresses_with_state(function_type.namespace, function_type.name)
 
+    def address_page(
+        self, function_type: TypeName, prefix: str = "", after: str | None = None, limit: int = 50
+    ) -> list[Address]:
+        """Up to `limit` addresses of a function type holding state, by id (a store query)."""
+        return self._store.address_page(function_type.namespace, function_type.name, prefix, after, limit)
+
     # --- operators -------------------------------------------------------------------------
 
     def parked(self) -> Mapping[Address, Parked]:
@@ -220,5 +243,5 @@ def _warn_unserved(module: ModuleSpec, extensions: Sequence[RuntimeExtension]) -
     for kind in sorted({doc.kind for doc in module.extensions} - served):
         log.warning(
             "module documents of kind %s are not served by this runtime (no extension for them)",
-            kind,
+            kind, extra={"event": "kind_not_served", "kind": str(kind)},
         )

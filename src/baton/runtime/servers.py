@@ -10,11 +10,15 @@ import logging
 from collections.abc import Sequence
 
 from aiohttp import web
+from prometheus_client.registry import Collector
 
 from baton.module.specs import PlaygroundEgressSpec, PlaygroundIngressSpec
 from baton.runtime.admin import admin_app
 from baton.runtime.api import Listener, RuntimeAPI
+from baton.runtime.console import console_routes
+from baton.runtime.observability.prometheus import prometheus_routes
 from baton.runtime.playground import egress_app, ingress_app
+from baton.runtime.request_guard import request_guard
 
 log = logging.getLogger(__name__)
 
@@ -27,14 +31,21 @@ class Servers:
         self._runners: list[web.AppRunner] = []
 
     async def open(
-        self, runtime: RuntimeAPI, admin_port: int | None, admin_routes: Sequence[web.RouteDef] = ()
+        self,
+        runtime: RuntimeAPI,
+        admin_port: int | None,
+        admin_routes: Sequence[web.RouteDef] = (),
+        collectors: Sequence[Collector] = (),
     ) -> list[Listener]:
-        """Serve the module's playground ingresses and egresses and the admin API."""
+        """Serve the module's playground ingresses and egresses and the admin API (with the
+        Prometheus `/metrics` and the extensions' routes and collectors)."""
         listeners = []
         for ingress in runtime.module.ingresses:
             if isinstance(ingress, PlaygroundIngressSpec):
                 listeners.append(
-                    await self._serve(f"ingress {ingress.id}", ingress_app(runtime), ingress.port)
+                    await self._serve(
+                        f"ingress {ingress.id}", ingress_app(runtime, str(ingress.id)), ingress.port
+                    )
                 )
             else:
                 log.warning(
@@ -54,7 +65,10 @@ class Servers:
                     egress.id, egress.kind,
                 )
         if admin_port is not None:
-            listeners.append(await self._serve("admin API", admin_app(runtime, admin_routes), admin_port))
+            routes = [*prometheus_routes(runtime, collectors), *console_routes(runtime), *admin_routes]
+            admin = admin_app(runtime, routes)
+            admin.middlewares.append(request_guard(self._host))
+            listeners.append(await self._serve("admin API", admin, admin_port))
         return listeners
 
     async def _serve(self, component: str, app: web.Application, port: int) -> Listener:

@@ -17,6 +17,7 @@ import fcntl
 import logging
 import os
 import sqlite3
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,6 +106,14 @@ class _Journal:
     outbox_out: list[int] = field(default_factory=list)
     ingress_keys: dict[str, float] = field(default_factory=dict)
     touched: set[Address] = field(default_factory=set)  # addresses whose state changed
+
+    def size(self) -> int:
+        """How many changes it holds (the epoch's size)."""
+        return (
+            len(self.states) + len(self.mail_in) + len(self.mail_out) + len(self.delayed_in)
+            + len(self.delayed_out) + len(self.parked) + len(self.dead_letters)
+            + len(self.outbox_in) + len(self.outbox_out) + len(self.ingress_keys)
+        )
 
     def __bool__(self) -> bool:
         return bool(
@@ -282,6 +291,36 @@ class SqliteStore(MemoryStore):
         cached = {a for a in self._states if a.namespace == namespace and a.type == type_}
         return sorted(a for a in stored | cached if self.states(a))
 
+    def address_page(
+        self, namespace: str, type_: str, prefix: str = "", after: str | None = None, limit: int = 50
+    ) -> list[Address]:
+        # A range scan on the primary key, merged with the addresses cached in memory (their
+        # state may not be committed yet); each candidate is checked against the live state.
+        base = f"{namespace}/{type_}/"
+        low, high = base + prefix, base + prefix + "\U0010ffff"
+        if after is not None and base + after >= low:
+            low = base + after + "\x00"  # strictly after
+        page: list[Address] = []
+        while len(page) < limit:
+            stored = [
+                Address.parse(row[0])
+                for row in self._reader.execute(
+                    "SELECT DISTINCT address FROM state WHERE address >= ? AND address < ? "
+                    "ORDER BY address LIMIT ?",
+                    (low, high, limit),
+                )
+            ]
+            cached = sorted(
+                a for a in self._states
+                if a.namespace == namespace and a.type == type_ and low <= str(a) < high
+            )[:limit]
+            candidates = sorted(set(stored) | set(cached), key=str)[: limit - len(page)]
+            if not candidates:
+                break
+            page.extend(a for a in candidates if self.states(a))
+            low = str(candidates[-1]) + "\x00"
+        return page
+
     # --- mailboxes -------------------------------------------------------------------------
 
     def append(self, message: Message) -> None:
@@ -402,17 +441,24 @@ class SqliteStore(MemoryStore):
             self._journal = _Journal()
             self._epoch += 1
             journals = self._writing = [*self._failed, journal]
+            started = time.perf_counter()
             try:
                 await asyncio.to_thread(self._write, journals)
             except sqlite3.Error as error:
+                if self.epochs is not None:
+                    self.epochs.failures += 1
                 self._failed, self._writing = journals, []
                 if self.error is None:
-                    log.error("cannot commit to %s: %s; retrying, ingress is paused", self.path, error)
+                    log.error("cannot commit to %s: %s; retrying, ingress is paused", self.path, error,
+                              extra={"event": "commit_failed", "path": str(self.path), "error": str(error)})
                 self.error = f"cannot commit to {self.path}: {error}"
                 raise
             self._failed, self._writing = [], []
+            if self.epochs is not None:
+                self.epochs.committed(time.perf_counter() - started, sum(j.size() for j in journals))
             if self.error is not None:
-                log.warning("commits to %s work again", self.path)
+                log.warning("commits to %s work again", self.path,
+                            extra={"event": "commit_recovered", "path": str(self.path)})
                 self.error = None
             for done in journals:
                 self._release(done)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from baton.runtime.address import Address
 from baton.runtime.messages import DelayedMessage, EgressRecord, Message
+from baton.runtime.metrics import EpochMetrics
 
 
 @dataclass(slots=True)
@@ -50,6 +51,8 @@ class Store(abc.ABC):
 
     # Called when an egress record becomes readable (for a durable store: once committed).
     on_released: Callable[[EgressRecord], None] | None = None
+    # Where a durable store counts its epoch commits (set by the runtime).
+    epochs: EpochMetrics | None = None
     # The last durability failure (e.g. a full disk), until the store works again.
     error: str | None = None
 
@@ -65,6 +68,13 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def addresses_with_state(self, namespace: str, type_: str) -> list[Address]:
         """Every address of a function type that holds state (for listings, not hot paths)."""
+
+    @abc.abstractmethod
+    def address_page(
+        self, namespace: str, type_: str, prefix: str = "", after: str | None = None, limit: int = 50
+    ) -> list[Address]:
+        """Up to `limit` addresses of a function type that hold state, in id order: those whose
+        id starts with `prefix` and, for the next page, comes after the id `after`."""
 
     # --- mailboxes ---
     @abc.abstractmethod
@@ -132,6 +142,10 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def outbox_size(self, egress: str, topic: str) -> int: ...
 
+    @abc.abstractmethod
+    def outbox_sizes(self) -> dict[tuple[str, str], int]:
+        """Readable records not yet taken, by (egress, topic)."""
+
     # --- ingress idempotency keys ---
     @abc.abstractmethod
     def seen_ingress_key(self, key: str) -> bool:
@@ -187,6 +201,16 @@ class MemoryStore(Store):
             a for a, values in self._states.items()
             if values and a.namespace == namespace and a.type == type_
         )
+
+    def address_page(
+        self, namespace: str, type_: str, prefix: str = "", after: str | None = None, limit: int = 50
+    ) -> list[Address]:
+        ids = sorted(
+            a.id for a, values in self._states.items()
+            if values and a.namespace == namespace and a.type == type_ and a.id.startswith(prefix)
+            and (after is None or a.id > after)
+        )
+        return [Address(namespace, type_, i) for i in ids[:limit]]
 
     def append(self, message: Message) -> None:
         box = self._mailboxes.get(message.target)
@@ -269,6 +293,9 @@ class MemoryStore(Store):
     def outbox_size(self, egress: str, topic: str) -> int:
         box = self._outbox.get((egress, topic))
         return len(box) if box else 0
+
+    def outbox_sizes(self) -> dict[tuple[str, str], int]:
+        return {key: len(box) for key, box in self._outbox.items()}
 
     def seen_ingress_key(self, key: str) -> bool:
         return key in self._ingress_keys

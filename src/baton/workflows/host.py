@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import socket
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from baton.module.kinds import LAMBDA_BRIDGE_TYPE, WORKFLOW_KIND
 from baton.module.specs import (
@@ -26,6 +28,8 @@ from baton.module.specs import (
 from baton.runtime.address import Address
 from baton.runtime.api import Listener, RuntimeAPI
 from baton.serve.http import function_app
+from baton.workflows.console import workflow_console_routes
+from baton.workflows.execution import ABORTED, FAILED, RUNNING, SUCCEEDED, TIMED_OUT
 from baton.workflows.function import workflow_functions
 from baton.workflows.lambda_bridge import LambdaBridge, bind_lambda_bridge
 from baton.workflows.module_kind import WorkflowSpec, check_result_egresses, workflows_of
@@ -134,7 +138,40 @@ class WorkflowHost:
         return [
             web.get("/workflows", listing),
             web.get("/workflows/{namespace}/{type}/{id}", describe),
+            *workflow_console_routes(self.workflows, runtime),
         ]
+
+
+    def collectors(self, runtime: RuntimeAPI) -> Sequence[Collector]:
+        """Workflow executions by status, for `/metrics` (a `MetricsSource`)."""
+        return [_ExecutionsCollector(self.workflows, runtime)]
+
+
+class _ExecutionsCollector(Collector):
+    """`baton_workflow_executions{workflow, status}`, counted from the stored executions when
+    scraped (a read of every execution: scrape less often when there are very many)."""
+
+    def __init__(self, workflows: list[WorkflowSpec], runtime: RuntimeAPI) -> None:
+        self._workflows = workflows
+        self._runtime = runtime
+
+    def collect(self) -> Iterator[Metric]:
+        family = GaugeMetricFamily(
+            "baton_workflow_executions", "Workflow executions by status.", labels=["workflow", "status"]
+        )
+        for spec in self._workflows:
+            counts = dict.fromkeys(_STATUSES, 0)
+            for address in self._runtime.addresses(spec.id):
+                stored = read_execution(self._runtime, address)
+                if stored is not None:
+                    status = stored.execution.status
+                    counts[status] = counts.get(status, 0) + 1
+            for status, count in counts.items():
+                family.add_metric([str(spec.id), status], count)
+        yield family
+
+
+_STATUSES = (RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED)
 
 
 def _summary(runtime: RuntimeAPI, address: Address) -> dict[str, Any]:

@@ -80,7 +80,9 @@ class RetryBudget:
             )
         delay = min(self._base_s * (2**self.attempts), _MAX_BACKOFF_S, remaining)
         if why != self._logged:
-            log.info("call to %s failed (%s); retrying within %.3gs", target, why, remaining)
+            log.info("call to %s failed (%s); retrying within %.3gs", target, why, remaining, extra={
+                "event": "call_retried", "target": target, "error": why, "attempt": self.attempts,
+            })
             self._logged = why
         # Backoff on the loop's real time: the budget bounds a real network call.
         await asyncio.sleep(delay)
