@@ -59,7 +59,8 @@ def test_the_sql_runs_against_a_data_dir(tmp_path):
 
 def test_every_baton_command_named_exists():
     code = re.findall(r"`([^`\n]+)`", README) + [b for lang in ("bash", "python") for b in blocks(lang)]
-    pattern = r"(?:^|\s|&&\s)baton (?:\[[^\]]*\] |-\S+ )*([a-z][a-z-]+)(?: ([a-z][a-z-]+))?"
+    # Root options before the command, `--log-format json` included (an option with a value).
+    pattern = r"(?:^|\s|&&\s)baton (?:\[[^\]]*\] |--log-format \S+ |-(?!-log-format)\S+ )*([a-z][a-z-]+)(?: ([a-z][a-z-]+))?"
     named = {found for text in code for found in re.findall(pattern, text, re.M)}
     assert len(named) > 15
     for command, sub in named:

@@ -101,7 +101,7 @@ async def test_an_undeclared_topic_is_400_on_admin_and_playground(start_app, fun
 async def test_asking_about_an_unknown_type_leaves_no_metrics_row(start_app, function_server):
     app = await start_app(playground_module(await function_server(StatefulFunctions())))
     assert await app.send("nobody/serves/this", "x") == 404
-    metrics = await app.admin_get("/metrics")
+    metrics = await app.admin_get("/metrics.json")
     assert "nobody/serves" not in metrics["functions"]  # type: ignore[index]
 
 

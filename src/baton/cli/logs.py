@@ -12,6 +12,8 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+import click
+
 # Attributes every LogRecord has: anything else was passed as `extra`.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
@@ -34,6 +36,18 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+_log = logging.getLogger("baton")
+_json = False  # whether `--log-format json` is on: then every warning is a JSON line too
+
+
+def warn(message: str, event: str) -> None:
+    """A warning for the user: `baton: warning: ...` on stderr, or a JSON log line."""
+    if _json:
+        _log.warning(message, extra={"event": event})
+    else:
+        click.echo(f"baton: warning: {message}", err=True)
+
+
 def configure_logging(verbose: int, log_format: str) -> None:
     """Text: warnings by default (-v info, -vv debug). JSON: info by default, for the events.
 
@@ -42,7 +56,9 @@ def configure_logging(verbose: int, log_format: str) -> None:
     """
     levels = [logging.WARNING, logging.INFO, logging.DEBUG]
     handler = logging.StreamHandler()
-    if log_format == "json":
+    global _json
+    _json = log_format == "json"
+    if _json:
         handler.setFormatter(JsonFormatter())
         level = levels[min(max(verbose, 1), 2)]
     else:

@@ -7,7 +7,7 @@ from typing import TextIO
 
 import click
 
-from baton.cli.logs import configure_logging
+from baton.cli.logs import configure_logging, warn
 from baton.diagnostics import ModuleWarning
 
 
@@ -30,7 +30,7 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
                   file: TextIO | None = None, line: str | None = None) -> None:
     """A module.yaml warning as one line (it names its own file and line), not Python's format."""
     if issubclass(category, ModuleWarning):
-        click.echo(f"baton: warning: {message}", err=True)
+        warn(str(message), "module_warning")
     else:
         _python_showwarning(message, category, filename, lineno, file, line)
 

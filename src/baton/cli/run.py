@@ -12,6 +12,7 @@ import click
 from statefun import StatefulFunctions
 
 from baton.cli.endpoint_check import unreachable_endpoints
+from baton.cli.logs import warn
 from baton.module import ModuleError, load_module, validate_application
 from baton.module.specs import ModuleSpec
 from baton.serve.local import LocalFunctions
@@ -133,7 +134,7 @@ async def _run(
     sys.stdout.flush()
     served = [t for functions in local for t in functions.types]
     for problem in await unreachable_endpoints(spec, served):
-        click.echo(f"baton: warning: {problem}", err=True)
+        warn(problem, "endpoint_unreachable")
     flow = None
     if logging.getLogger("baton.flow").isEnabledFor(logging.INFO):  # -v
         from baton.runtime.flow_log import log_flow
