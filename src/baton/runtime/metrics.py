@@ -28,11 +28,23 @@ class FunctionMetrics:
         return asdict(self)
 
 
+@dataclass(slots=True)
+class RuleMetrics:
+    """Counters for one data-quality rule (`baton.rules.v1/rules`), by rule name."""
+
+    checked: int = 0  # messages the rule was evaluated on
+    failed: int = 0  # of those, how many did not meet it (false or an evaluation error)
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
 class Metrics:
-    """Counters for every function type seen so far."""
+    """Counters for every function type seen so far, and for every data-quality rule."""
 
     def __init__(self) -> None:
         self._by_type: dict[TypeName, FunctionMetrics] = {}
+        self.rules: dict[str, RuleMetrics] = {}
 
     def of(self, function_type: TypeName) -> FunctionMetrics:
         metrics = self._by_type.get(function_type)

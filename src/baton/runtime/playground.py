@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from baton.module.kinds import PLAYGROUND_EGRESS_ID
+from baton.module.kinds import PLAYGROUND_EGRESS_ID, PLAYGROUND_INGRESS_ID
 from baton.module.specs import PlaygroundEgressSpec
 from baton.module.typename import TypeName
 from baton.runtime.address import Address
 from baton.runtime.api import RuntimeAPI
 from baton.runtime.egress import playground_payload
 from baton.runtime.messages import Message
+from baton.runtime.rules import RuleRejected
 
 DEFAULT_TYPENAME = "io.statefun.types/string"
 _VND = "application/vnd."
@@ -68,6 +69,7 @@ def client_connected(request: web.Request) -> bool:
 
 def ingress_app(runtime: RuntimeAPI) -> web.Application:
     """`ANY /<namespace>/<type>/<id>` with the body as the message value."""
+    ingress_id = str(PLAYGROUND_INGRESS_ID)
 
     async def accept(request: web.Request) -> web.Response:
         info = request.match_info
@@ -80,8 +82,11 @@ def ingress_app(runtime: RuntimeAPI) -> web.Application:
         if unavailable:
             return web.Response(status=503, text=unavailable)
         key = request.headers.get("Idempotency-Key")
-        if not await runtime.ingest(message, idempotency_key=key):
-            return web.Response(status=200, text="already accepted (same Idempotency-Key)")
+        try:
+            if not await runtime.ingest(message, idempotency_key=key, ingress=ingress_id):
+                return web.Response(status=200, text="already accepted (same Idempotency-Key)")
+        except RuleRejected as rejected:
+            return web.Response(status=422, text=str(rejected), headers={"Baton-Rule": rejected.rule})
         return web.Response(status=202)
 
     async def bad_path(request: web.Request) -> web.Response:
