@@ -20,9 +20,11 @@ from baton.module.kinds import (
     LAMBDA_BRIDGE_TYPE,
     LAMBDA_ENDPOINT,
     LAMBDA_URL_TRANSPORT,
+    RULES_KIND,
     WORKFLOW_KIND,
 )
 from baton.module.loader import load_module_text
+from baton.module.yaml_nodes import warn_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,8 @@ def render(path: Path, interpreter_url: str) -> Build:
                 "example); change this document to that form before building",
                 file=str(path), line=line, field="kind",
             )
+        elif kind == RULES_KIND:
+            warn_at(str(path), line, "kind", f"{RULES_KIND} rules are not enforced on a StateFun cluster.")
         elif kind.startswith("baton."):
             continue  # other baton-only kinds have no cluster meaning
         else:
