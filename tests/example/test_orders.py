@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from baton.module.specs import TypeName
+from baton.runtime import Address
 from functions.messages import (
     TOPIC_COMPLETED,
     TOPIC_FULFILLMENT,
@@ -12,8 +14,6 @@ from functions.messages import (
     TOPIC_REJECTED,
 )
 from functions.stream import DECLINED_CARD, GOOD_CARD, Event
-from baton.module.specs import TypeName
-from baton.runtime import Address
 from proto.orders_pb2 import OrderHeader, OrderLine
 from tests.conftest import eventually
 from tests.example.conftest import send_event, take_records

@@ -22,6 +22,7 @@ from baton.runtime.playground import (
     BadRequest,
     client_connected,
     message_from_request,
+    rejected_by_rule,
 )
 from baton.runtime.rules import RuleRejected
 from baton.runtime.typed_values import describe
@@ -147,7 +148,7 @@ def admin_app(runtime: RuntimeAPI, routes: Iterable[web.RouteDef] = ()) -> web.A
         try:
             await runtime.ingest(message)
         except RuleRejected as rejected:
-            return web.Response(status=422, text=str(rejected), headers={"Baton-Rule": rejected.rule})
+            return rejected_by_rule(rejected)
         return web.Response(status=202)
 
     async def take_egress(request: web.Request) -> web.Response:

@@ -61,6 +61,11 @@ async def message_from_request(
     return Message(address, None, typename, await request.read())
 
 
+def rejected_by_rule(rejected: RuleRejected) -> web.Response:
+    """422 with the rule's name (also in the `Baton-Rule` header) and why the message failed it."""
+    return web.Response(status=422, text=str(rejected), headers={"Baton-Rule": rejected.rule})
+
+
 def client_connected(request: web.Request) -> bool:
     """Whether the client of a request is still there to receive the answer."""
     transport = request.transport
@@ -86,7 +91,7 @@ def ingress_app(runtime: RuntimeAPI) -> web.Application:
             if not await runtime.ingest(message, idempotency_key=key, ingress=ingress_id):
                 return web.Response(status=200, text="already accepted (same Idempotency-Key)")
         except RuleRejected as rejected:
-            return web.Response(status=422, text=str(rejected), headers={"Baton-Rule": rejected.rule})
+            return rejected_by_rule(rejected)
         return web.Response(status=202)
 
     async def bad_path(request: web.Request) -> web.Response:
