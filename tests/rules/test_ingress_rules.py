@@ -12,6 +12,7 @@ import json
 
 import pytest
 from statefun import IntType, StatefulFunctions, ValueSpec
+from statefun.kafka_egress_pb2 import KafkaProducerRecord
 
 from baton.module.specs import TypeName
 from proto.orders_pb2 import OrderLine
@@ -171,3 +172,39 @@ async def test_messages_the_rules_do_not_select_pass_unchecked(app):
     assert await app.send("orders/order/o1", json.dumps({"anything": 1}), "application/vnd.orders/Other") == 202
     assert json.loads(await app.take("seen"))["typename"] == "orders/Other"
     assert all(m["checked"] == 0 for m in (await rule_metrics(app)).values())
+
+
+KAFKA_DLQ = """
+---
+kind: io.statefun.kafka.v1/egress
+spec:
+  id: orders/dead-letters
+  address: 127.0.0.1:9092
+---
+kind: baton.rules.v1/rules
+spec:
+  messageType: orders/OrderLine
+  rules:
+    - name: commented   # a `//` comment must not swallow the rules after it in the and-ed program
+      expr: "message.quantity > 0 // positive"
+      onFailure: NONE
+    - name: line-number
+      expr: message.line_no >= 1
+      onFailure: DLQ
+      params: {dlq.egress: orders/dead-letters, dlq.topic: bad-order-lines}
+"""
+
+
+async def test_dlq_to_a_kafka_topic_goes_through_the_durable_outbox(function_server, start_app):
+    app = await start_app(playground_module(await function_server(sink()), "orders", KAFKA_DLQ))
+    body = json.dumps(line(line_no=0))
+    assert await app.send("orders/order/o7", body, JSON_LINE) == 202
+    async with app.session.get(f"{app.admin}/egress/orders/dead-letters/bad-order-lines") as response:
+        assert response.status == 200, await response.text()
+        record = await response.json()
+    assert record["typename"] == "type.googleapis.com/io.statefun.sdk.egress.KafkaProducerRecord"
+    produced = KafkaProducerRecord.FromString(base64.b64decode(record["base64"]))
+    assert (produced.topic, produced.key) == ("bad-order-lines", "o7")
+    letter = json.loads(produced.value_bytes)
+    assert (letter["rule"], letter["target"], letter["json"]) == ("line-number", "orders/order/o7", json.loads(body))
+    assert (await rule_metrics(app))["line-number"] == {"checked": 1, "failed": 1}

@@ -62,10 +62,9 @@ def parse(spec: Node, kind: str, source: SourceLocation) -> Parsed:
     check_keys(spec, KEYS)
     for node in _items(spec.get("descriptors")):
         _register_descriptors(node)
-    message_types = tuple(
-        node.text(example="messageType: orders/OrderLine") for node in _items(spec.get("messageType"))
-    )
-    for typename, node in zip(message_types, _items(spec.get("messageType")), strict=True):
+    type_nodes = _items(spec.get("messageType"))
+    message_types = tuple(node.text(example="messageType: orders/OrderLine") for node in type_nodes)
+    for node, typename in zip(type_nodes, message_types, strict=True):
         if typename.startswith(PROTOBUF_PREFIX):
             _message_descriptor(node, typename)
     env = _environment(message_types)
@@ -84,7 +83,8 @@ def parse(spec: Node, kind: str, source: SourceLocation) -> Parsed:
         message_types=message_types,
         function_type=target_functions(function_type, strict=False) if function_type else None,
         source=source,
-        all_pass=env.compile(" && ".join(f"({r.expr})" for r in rules)) if rules else None,
+        # One program for the common case, every rule met; the newline ends a `//` comment.
+        all_pass=env.compile(" && ".join(f"({r.expr}\n)" for r in rules)) if rules else None,
     )
     return Parsed(rule_set)
 
