@@ -418,6 +418,7 @@ def print_report(console: Console, report: Report) -> None:
         f"\n              uv run baton workflows describe orders/fulfillment/{some}{flag}"
         f"\n  send        uv run baton send orders/order/o-9001 --type orders/OrderLine{flag} "
         "'{\"line_no\": 1, \"sku\": \"MUG-04\", \"quantity\": 1, \"unit_price_cents\": 1200}'"
-        f"\n  egress      uv run baton egress orders-incomplete --follow{flag}",
+        f"\n  egress      uv run baton egress orders-incomplete --follow{flag}"
+        f"\n  rejected    uv run baton egress orders-rejected{flag}   (lines dead-lettered by a rule)",
         soft_wrap=True, highlight=False,
     )
