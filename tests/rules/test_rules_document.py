@@ -218,6 +218,6 @@ def test_baton_build_strips_rules_and_says_so(tmp_path):
         spec:
           rules: [{name: r, expr: message.quantity > 0}]
         """))
-    with pytest.warns(UserWarning, match="not enforced on a StateFun cluster"):
+    with pytest.warns(UserWarning, match="rules are dropped: a StateFun cluster does not check"):
         build = render(module_file, "http://interpreter:8000/statefun")
     assert "baton.rules" not in build.module_yaml
