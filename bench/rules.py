@@ -8,17 +8,18 @@ counter function (its own process) until every one is applied, two ways:
   cheapest ingress path per message, so the one where rules weigh most).
 
 Rounds alternate between a runtime without rules and one whose `baton.rules.v1/rules` document
-checks every message with three rules (two comparisons and a regex), so load on the machine hits
-both alike; figures are medians. Throughput on a shared machine is noisy: the process CPU per
-message (runtime, plus the HTTP client for `http`; the function server not included, so the
-relative cost is an upper bound) is the steadier figure. Also prints the rules' own CPU per
-message with nothing else running.
+checks every message with three rules (two comparisons and a regex), each first in every other
+round, so load on the machine hits both alike; figures are medians. Throughput on a shared
+machine is noisy: the process CPU per message (runtime, plus the HTTP client for `http`; the
+function server not included, so the relative cost is an upper bound) is the steadier figure.
+Also prints the rules' own CPU per message with nothing else running.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import statistics
 import tempfile
@@ -133,7 +134,9 @@ async def main_async(messages: int, rounds: int) -> None:
             figures: dict[str, list[tuple[float, float]]] = {"none": [], "three": []}
             with tempfile.TemporaryDirectory() as tmp:
                 for r in range(rounds):
-                    for name, module in [("none", plain), ("three", ruled)]:
+                    order = [("none", plain), ("three", ruled)]
+                    for name, module in order if r % 2 == 0 else order[::-1]:  # neither always second
+                        gc.collect()  # the previous round's garbage is not this round's cost
                         store = store_factory(f"{tmp}/{name}-{r}")
                         figures[name].append(await one_round(module, store, send, messages))
             rate = {k: statistics.median(f[0] for f in v) for k, v in figures.items()}
