@@ -37,7 +37,13 @@ from baton.serve import function_app
 from baton.workflows.host import workflow_host
 from functions import orders as order_function
 from functions.app import functions
-from functions.messages import TOPIC_COMPLETED, TOPIC_FULFILLMENT, TOPIC_IGNORED, TOPIC_INCOMPLETE
+from functions.messages import (
+    TOPIC_COMPLETED,
+    TOPIC_FULFILLMENT,
+    TOPIC_IGNORED,
+    TOPIC_INCOMPLETE,
+    TOPIC_REJECTED,
+)
 from functions.stream import Event, Stream, generate, late_events
 from functions.summary import TOPICS, Outcomes, Summary, reconcile, summarize
 
@@ -288,7 +294,7 @@ async def _drive(example: Example, stream: Stream, listeners: dict[str, str], co
         finishing = progress.add_task("outcomes ← egress", total=total)
 
         def on_record(topic: str) -> None:
-            if topic != TOPIC_IGNORED:
+            if topic not in (TOPIC_IGNORED, TOPIC_REJECTED):
                 progress.advance(finishing)
 
         reader = OutcomeReader(example, on_record)
@@ -301,6 +307,8 @@ async def _drive(example: Example, stream: Stream, listeners: dict[str, str], co
             config.deadline_ms / 1000 + config.timeout_s,
         )
         busy_seconds = (reader.last_result_at or time.monotonic()) - started
+        bad_lines = sum(1 for o in stream.orders if o.expected.dead_lettered)
+        await reader.wait_for(lambda o: o.count(TOPIC_REJECTED) >= bad_lines, config.timeout_s)
         # Late events: re-sent for orders that are done by now; each must be reported, not re-opened.
         late = late_events(stream, config.late_events) if config.late_events else []
         sent += await example.send(late)
@@ -376,6 +384,10 @@ def print_report(console: Console, report: Report) -> None:
         detail = f"{reason}: refunded, released" if reason else details.get(outcome, "")
         table.add_row(f"  {error}", str(count), detail)
     table.add_row("late events ignored", str(s.ignored), "orders-ignored (order was done)")
+    table.add_row("lines dead-lettered", str(sum(s.dead_lettered.values())),
+                  "orders-rejected (failed a rule in module.yaml)")
+    for rule, count in s.dead_lettered.items():
+        table.add_row(f"  {rule}", str(count), "")
     table.add_row("state cleared", f"{report.state_cleared}/{len(stream.orders)}",
                   "nothing pending, done marker set")
     console.print()
@@ -406,6 +418,7 @@ def print_report(console: Console, report: Report) -> None:
         f"\n              uv run baton workflows describe orders/fulfillment/{some}{flag}"
         f"\n  send        uv run baton send orders/order/o-9001 --type orders/OrderLine{flag} "
         "'{\"line_no\": 1, \"sku\": \"MUG-04\", \"quantity\": 1, \"unit_price_cents\": 1200}'"
-        f"\n  egress      uv run baton egress orders-incomplete --follow{flag}",
+        f"\n  egress      uv run baton egress orders-incomplete --follow{flag}"
+        f"\n  rejected    uv run baton egress orders-rejected{flag}   (lines dead-lettered by a rule)",
         soft_wrap=True, highlight=False,
     )

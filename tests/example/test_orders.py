@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import json
 
-from functions.messages import TOPIC_COMPLETED, TOPIC_FULFILLMENT, TOPIC_IGNORED, TOPIC_INCOMPLETE
+from baton.module.specs import TypeName
+from baton.runtime import Address
+from functions.messages import (
+    TOPIC_COMPLETED,
+    TOPIC_FULFILLMENT,
+    TOPIC_IGNORED,
+    TOPIC_INCOMPLETE,
+    TOPIC_REJECTED,
+)
 from functions.stream import DECLINED_CARD, GOOD_CARD, Event
 from proto.orders_pb2 import OrderHeader, OrderLine
 from tests.conftest import eventually
@@ -130,13 +138,31 @@ async def _delayed_pending(app, count: int) -> bool:
 
 async def test_unreadable_events_are_reported_not_retried(orders_app):
     app = orders_app
-    assert await app.send("orders/order/o-bad", b"{not json", "application/vnd.orders/OrderLine") == 202
+    assert await app.send("orders/order/o-bad", b"{not json", "application/vnd.orders/OrderHeader") == 202
     assert await app.send("orders/order/o-bad", b"hello") == 202  # io.statefun.types/string
-    body = json.dumps({"orderId": "o-other", "lineNo": 1}).encode()  # lowerCamelCase is fine
+    body = json.dumps({"orderId": "o-other", "lineNo": 1, "sku": "MUG-04", "quantity": 1}).encode()
     assert await app.send("orders/order/o-bad", body, "application/vnd.orders/OrderLine") == 202
     reasons = [r["reason"] for r in await take_records(app, TOPIC_IGNORED, 3)]
-    assert reasons[0].startswith("malformed JSON for orders/OrderLine")
+    assert reasons[0].startswith("malformed JSON for orders/OrderHeader")
     assert reasons[1].startswith("unknown message type")
     assert reasons[2].startswith("order_id 'o-other' contradicts the address id")
     assert await app.state("orders/order/o-bad") == {}
     assert await app.admin_get("/parked") == []
+
+
+async def test_lines_that_fail_a_rule_are_dead_lettered_before_the_function(orders_app):
+    """module.yaml's rules: a line with quantity 0 or a malformed SKU goes to orders-rejected."""
+    app = orders_app
+    await send_event(app, Event(line("o-dq", 1, quantity=0), binary=True))
+    await send_event(app, Event(line("o-dq", 2, sku="mug-04"), binary=False))
+    await send_event(app, Event(line("o-dq", 3, sku="OOS-MUG-04"), binary=False))  # a known SKU
+    records = await take_records(app, TOPIC_REJECTED, 2)
+    assert [(r["rule"], r["target"]) for r in records] == [
+        ("positive-quantity", "orders/order/o-dq"), ("sku-format", "orders/order/o-dq"),
+    ]
+    assert records[1]["json"]["sku"] == "mug-04"
+    await eventually(lambda: app.runtime.backlog(Address("orders", "order", "o-dq")) == 0)
+    metrics = (await app.admin_get("/metrics.json"))["rules"]
+    assert metrics["positive-quantity"] == {"checked": 3, "failed": 1}
+    assert metrics["sku-format"] == {"checked": 3, "failed": 1}
+    assert app.runtime.metrics.of(TypeName("orders", "order")).messages_in == 1

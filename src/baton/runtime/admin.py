@@ -22,8 +22,10 @@ from baton.runtime.playground import (
     BadRequest,
     client_connected,
     message_from_request,
+    rejected_by_rule,
     undeclared_topic,
 )
+from baton.runtime.rules import RuleRejected
 from baton.runtime.typed_values import describe
 
 
@@ -85,6 +87,7 @@ def admin_app(runtime: RuntimeAPI, routes: Iterable[web.RouteDef] = ()) -> web.A
                 "inflight_batches": status.inflight,
                 "delayed_pending": status.delayed,
                 "parked": status.parked,
+                "rules": {name: m.as_dict() for name, m in runtime.metrics.rules.items()},
             }
         )
 
@@ -177,7 +180,10 @@ def admin_app(runtime: RuntimeAPI, routes: Iterable[web.RouteDef] = ()) -> web.A
             message = await message_from_request(request, runtime, address(request))
         except BadRequest as error:
             return web.Response(status=error.status, text=str(error))
-        await runtime.ingest(message)
+        try:
+            await runtime.ingest(message)
+        except RuleRejected as rejected:
+            return rejected_by_rule(rejected)
         return web.Response(status=202)
 
     async def take_egress(request: web.Request) -> web.Response:

@@ -62,8 +62,18 @@ class RuntimeAPI(Protocol):
         """Whether an endpoint serves this function type (so messages to it can be accepted)."""
         ...
 
-    async def ingest(self, *messages: Message, idempotency_key: str | None = None) -> bool:
-        """Accept messages as an ingress would; False if the idempotency key was seen before."""
+    async def ingest(
+        self,
+        *messages: Message,
+        idempotency_key: str | None = None,
+        ingress: str | None = None,
+        topic: str | None = None,
+    ) -> bool:
+        """Accept messages as an ingress would; False if the idempotency key was seen before.
+
+        `ingress` and `topic` name where they came from, for the data-quality rules; raises
+        `baton.runtime.rules.RuleRejected` when one fails a rule whose onFailure is ERROR.
+        """
         ...
 
     def status(self) -> RuntimeStatus: ...

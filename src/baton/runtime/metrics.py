@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from baton.module.typename import TypeName
 
@@ -101,14 +101,27 @@ INGRESS_OUTCOMES = {
 }
 
 
+@dataclass(slots=True)
+class RuleMetrics:
+    """Counters for one data-quality rule (`baton.rules.v1/rules`), by rule name."""
+
+    checked: int = 0  # messages the rule was evaluated on
+    failed: int = 0  # of those, how many did not meet it (false or an evaluation error)
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
 class Metrics:
-    """Counters for every function type seen so far, the store's epochs, ingresses and egresses."""
+    """Counters for every function type seen so far, the store's epochs, ingresses, egresses and
+    data-quality rules."""
 
     def __init__(self) -> None:
         self._by_type: dict[TypeName, FunctionMetrics] = {}
         self.epochs = EpochMetrics()
         self.ingress: dict[tuple[str, str], int] = {}  # (ingress id, outcome) → requests
         self.egress_published: dict[str, int] = {}  # egress id → records
+        self.rules: dict[str, RuleMetrics] = {}
 
     def of(self, function_type: TypeName) -> FunctionMetrics:
         metrics = self._by_type.get(function_type)

@@ -10,13 +10,14 @@ import logging
 
 from aiohttp import web
 
-from baton.module.kinds import PLAYGROUND_EGRESS_ID, WORKFLOW_START_TYPENAME
+from baton.module.kinds import PLAYGROUND_EGRESS_ID, PLAYGROUND_INGRESS_ID, WORKFLOW_START_TYPENAME
 from baton.module.specs import PlaygroundEgressSpec
 from baton.module.typename import TypeName
 from baton.runtime.address import Address
 from baton.runtime.api import RuntimeAPI
 from baton.runtime.egress import playground_payload
 from baton.runtime.messages import Message
+from baton.runtime.rules import RuleRejected
 
 DEFAULT_TYPENAME = "io.statefun.types/string"
 _VND = "application/vnd."
@@ -84,6 +85,11 @@ async def message_from_request(
     return Message(address, None, typename, await request.read(), trace=trace)
 
 
+def rejected_by_rule(rejected: RuleRejected) -> web.Response:
+    """422 with the rule's name (also in the `Baton-Rule` header) and why the message failed it."""
+    return web.Response(status=422, text=str(rejected), headers={"Baton-Rule": rejected.rule})
+
+
 def client_connected(request: web.Request) -> bool:
     """Whether the client of a request is still there to receive the answer."""
     transport = request.transport
@@ -92,6 +98,7 @@ def client_connected(request: web.Request) -> bool:
 
 def ingress_app(runtime: RuntimeAPI, ingress_id: str = "io.statefun.playground/ingress") -> web.Application:
     """`ANY /<namespace>/<type>/<id>` with the body as the message value."""
+    ingress_id = str(PLAYGROUND_INGRESS_ID)
 
     async def counted(request: web.Request) -> web.Response:
         response = await accept(request)
@@ -109,8 +116,11 @@ def ingress_app(runtime: RuntimeAPI, ingress_id: str = "io.statefun.playground/i
         if unavailable:
             return web.Response(status=503, text=unavailable)
         key = request.headers.get("Idempotency-Key")
-        if not await runtime.ingest(message, idempotency_key=key):
-            return web.Response(status=200, text="already accepted (same Idempotency-Key)")
+        try:
+            if not await runtime.ingest(message, idempotency_key=key, ingress=ingress_id):
+                return web.Response(status=200, text="already accepted (same Idempotency-Key)")
+        except RuleRejected as rejected:
+            return rejected_by_rule(rejected)
         log.debug("ingress: %s <- %s, %d bytes", address, message.typename, len(message.value or b""))
         return web.Response(status=202)
 

@@ -18,6 +18,7 @@ from baton.runtime.invoker import Invoker
 from baton.runtime.messages import EgressRecord, Message
 from baton.runtime.metrics import Metrics
 from baton.runtime.observability.tracing import BatchTracing
+from baton.runtime.rules import IngressRules
 from baton.runtime.servers import Servers
 from baton.runtime.state_registry import StateRegistry
 from baton.runtime.store import DeadLetter, MemoryStore, Parked, Store, StoredValue
@@ -69,6 +70,7 @@ class Runtime:
             module, self._store, self._invoker, self._registry, self._egress, self.metrics,
             max_queued=max_queued, max_inflight=max_inflight, clock=clock, tracing=self._tracing,
         )
+        self._rules = IngressRules(module, self.metrics, self._store, self._egress, clock)
         self._servers = Servers(host)
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -127,11 +129,30 @@ class Runtime:
         """Whether an endpoint serves this function type."""
         return self._dispatcher.endpoint(function_type) is not None
 
-    async def ingest(self, *messages: Message, idempotency_key: str | None = None) -> bool:
+    async def ingest(
+        self,
+        *messages: Message,
+        idempotency_key: str | None = None,
+        ingress: str | None = None,
+        topic: str | None = None,
+    ) -> bool:
         """Accept messages as an ingress would: waits while saturated, returns once durable.
 
         With an idempotency key already accepted, nothing is delivered again (returns False).
+        `ingress` (its id, `namespace/name`) and `topic` say where the messages came from, for
+        the data-quality rules, which see every message first: one failing an ERROR rule raises
+        `RuleRejected` and nothing is accepted; one failing a DLQ rule is dead-lettered instead.
         """
+        if self._rules.active:
+            if idempotency_key is not None and self._store.seen_ingress_key(idempotency_key):
+                return False
+            delivered = self._rules.admit(messages, ingress, topic)
+            if not delivered:  # every message dead-lettered: still durable, and the key kept
+                if idempotency_key is not None:
+                    self._store.remember_ingress_key(idempotency_key, self.clock.now())
+                await self._store.durable()
+                return True
+            messages = tuple(delivered)
         return await self._dispatcher.ingest(*messages, idempotency_key=idempotency_key)
 
     # --- observing and waiting -------------------------------------------------------------

@@ -98,6 +98,17 @@ class RuntimeCollector(Collector):
         for (egress, topic), count in sorted(status.egress_pending.items()):
             pending.add_metric([egress, topic], count)
         yield pending
+        checked = CounterMetricFamily(
+            "baton_rule_checked", "Messages a data-quality rule was evaluated on.", labels=["rule"]
+        )
+        failed = CounterMetricFamily(
+            "baton_rule_failed", "Messages that did not meet a data-quality rule.", labels=["rule"]
+        )
+        for rule, counts in sorted(runtime.metrics.rules.items()):
+            checked.add_metric([rule], counts.checked)
+            failed.add_metric([rule], counts.failed)
+        yield checked
+        yield failed
 
     def _epochs(self) -> Iterator[Metric]:
         epochs = self._runtime.metrics.epochs
