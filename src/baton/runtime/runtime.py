@@ -19,6 +19,7 @@ from baton.runtime.metrics import Metrics
 from baton.runtime.servers import Servers
 from baton.runtime.state_registry import StateRegistry
 from baton.runtime.store import DeadLetter, MemoryStore, Parked, Store, StoredValue
+from baton.runtime.transports import TransportFactory
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,10 @@ class Runtime:
         max_inflight: int = 32_768,
         clock: Clock = SYSTEM_CLOCK,
         extensions: Sequence[RuntimeExtension] = (),
+        transports: TransportFactory | None = None,
     ) -> None:
+        """`transports`: how endpoints are reached (default: by their kind); a composition
+        root may route some in-process with `TransportFactory.use` (as `baton.testing` does)."""
         self._extensions = tuple(extensions)
         for extension in self._extensions:
             module = extension.attach(module)
@@ -57,7 +61,9 @@ class Runtime:
         self._store = store if store is not None else MemoryStore()
         self._registry = StateRegistry()
         self._egress = EgressRouter(module, self._store)
-        self._invoker = Invoker(self._store, self._registry, self.metrics, clock=clock)
+        self._invoker = Invoker(
+            self._store, self._registry, self.metrics, clock=clock, transports=transports
+        )
         self._dispatcher = Dispatcher(
             module, self._store, self._invoker, self._registry, self._egress, self.metrics,
             max_queued=max_queued, max_inflight=max_inflight, clock=clock,

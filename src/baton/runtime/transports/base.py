@@ -22,6 +22,14 @@ FailedAttempt = Callable[[str], None]
 """Told why each failed attempt failed (the invoker counts them in the metrics)."""
 
 
+class SleepingClock(Protocol):
+    """A clock a retry budget can count on and sleep on (e.g. `baton.testing.VirtualClock`)."""
+
+    def now(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
 class TransportError(Exception):
     """A call failed for good: the budget is spent or the failure is not retriable."""
 
@@ -42,20 +50,26 @@ class Transport(Protocol):
 
 
 class RetryBudget:
-    """Exponential backoff within a call budget, shared by every transport (§3.6)."""
+    """Exponential backoff within a call budget, shared by every transport (§3.6).
+
+    Real transports count the budget on the loop's time (it bounds a real network call); a
+    simulated one (`baton.testing`) passes its virtual clock, so its backoff takes no real time.
+    """
 
     def __init__(
-        self, budget_s: float, base_s: float, on_failed_attempt: FailedAttempt | None = None
+        self, budget_s: float, base_s: float, on_failed_attempt: FailedAttempt | None = None,
+        *, clock: SleepingClock | None = None,
     ) -> None:
-        self._loop = asyncio.get_running_loop()
+        self._time = clock.now if clock is not None else asyncio.get_running_loop().time
+        self._sleep = clock.sleep if clock is not None else asyncio.sleep
         self.budget_s = budget_s
-        self._deadline = self._loop.time() + budget_s
+        self._deadline = self._time() + budget_s
         self._base_s = base_s
         self._on_failed_attempt = on_failed_attempt
         self.attempts = 0
 
     def remaining(self) -> float:
-        return self._deadline - self._loop.time()
+        return self._deadline - self._time()
 
     async def failed(self, why: str, target: str) -> None:
         """Count a failed attempt, then wait before the next; TransportError once spent."""
@@ -70,8 +84,7 @@ class RetryBudget:
             )
         delay = min(self._base_s * (2**self.attempts), _MAX_BACKOFF_S, remaining)
         log.info("call to %s failed (%s); retrying in %.3fs", target, why, delay)
-        # Backoff on the loop's real time: the budget bounds a real network call.
-        await asyncio.sleep(delay)
+        await self._sleep(delay)
 
 
 def judge_response(
