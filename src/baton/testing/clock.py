@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-DEFAULT_START = datetime(2030, 1, 1, tzinfo=timezone.utc)
+DEFAULT_START = datetime(2030, 1, 1, tzinfo=UTC)
 """Where virtual time starts unless told otherwise: fixed, so every run sees the same times."""
 
 
@@ -26,6 +27,12 @@ class _Waiter:
     reached: asyncio.Future[None] = field(compare=False)
     returned: asyncio.Future[None] = field(compare=False)
     call: bool = field(compare=False)  # an in-flight call sleeping (not a background timer loop)
+    wake: asyncio.Event | None = field(compare=False, default=None)
+
+    @property
+    def waiting(self) -> bool:
+        """Still waiting (not yet reached or woken)."""
+        return not self.reached.done() and not (self.wake is not None and self.wake.is_set())
 
 
 class VirtualClock:
@@ -55,7 +62,7 @@ class VirtualClock:
 
     def datetime(self) -> datetime:
         """The virtual time as an aware UTC datetime."""
-        return datetime.fromtimestamp(self._now, timezone.utc)
+        return datetime.fromtimestamp(self._now, UTC)
 
     async def sleep(self, seconds: float) -> None:
         """Sleep in virtual time, as an in-flight call (the harness counts it as waiting on time)."""
@@ -64,11 +71,16 @@ class VirtualClock:
     @property
     def sleeping_calls(self) -> int:
         """In-flight calls currently waiting for virtual time (see `sleep`)."""
-        return sum(1 for w in self._waiters if w.call and not w.reached.done())
+        return sum(1 for w in self._waiters if w.call and w.waiting)
+
+    @property
+    def settled(self) -> bool:
+        """Whether every waiter is still waiting: none was woken and has yet to run on."""
+        return all(w.waiting for w in self._waiters)
 
     def next_deadline(self) -> float | None:
         """The earliest time a waiter waits for, or None."""
-        pending = [w.when for w in self._waiters if not w.reached.done() and w.when != float("inf")]
+        pending = [w.when for w in self._waiters if w.waiting and w.when != float("inf")]
         return min(pending) if pending else None
 
     async def advance(self, delta: timedelta | float) -> None:
@@ -91,7 +103,7 @@ class VirtualClock:
         until its next await before this returns.
         """
         self._now = max(self._now, when)
-        woken = sorted(w for w in self._waiters if w.when <= self._now and not w.reached.done())
+        woken = sorted(w for w in self._waiters if w.when <= self._now and w.waiting)
         for waiter in woken:
             waiter.reached.set_result(None)
         if woken:
@@ -113,11 +125,11 @@ class VirtualClock:
         loop = asyncio.get_running_loop()
         waiter = _Waiter(
             when if when is not None else float("inf"), next(self._seq),
-            loop.create_future(), loop.create_future(), call,
+            loop.create_future(), loop.create_future(), call, wake,
         )
         self._waiters.append(waiter)
         self._notify()
-        waits: list[asyncio.Future[object]] = [waiter.reached]
+        waits: list[asyncio.Future[Any]] = [waiter.reached]
         woken_by = None if wake is None else asyncio.ensure_future(wake.wait())
         if woken_by is not None:
             waits.append(woken_by)
