@@ -11,7 +11,7 @@ the virtual clock, so a test sees a two-minute timeout at once.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
@@ -110,11 +110,14 @@ class SimulatedTransport:
 
     def __init__(
         self, inner: Transport, endpoint: EndpointSpec, faults: Faults, clock: VirtualClock,
-        on_crash: Callable[[], None],
+        *, durable: Callable[[], Awaitable[None]], on_crash: Callable[[], None],
     ) -> None:
+        """`durable`: waits until what the runtime accepted so far is committed; `on_crash`:
+        crashes the runtime (not from inside this call: the crash cancels it)."""
         self._inner = inner
         self._faults = faults
         self._clock = clock
+        self._durable = durable
         self._on_crash = on_crash
         spec = endpoint.transport if isinstance(endpoint, HttpEndpointSpec) else endpoint
         self._budget_s = spec.call.total_seconds()
@@ -133,6 +136,8 @@ class SimulatedTransport:
             if fault is None:
                 return await self._inner.call(target, body, on_failed_attempt)
             if fault.kind is FaultKind.CRASH:
+                # Between epochs: the batch's messages are committed, the reply's epoch never is.
+                await self._durable()
                 await self._inner.call(target, body, on_failed_attempt)  # the function runs...
                 self._on_crash()  # ...and its reply is lost with the runtime
                 await asyncio.Future()  # cancelled by the crash

@@ -325,9 +325,10 @@ class Harness:
             self._real = TransportFactory()
         for endpoint in runtime.module.endpoints:
             inner = self._inner_transport(endpoint, host)
-            transports.use(
-                endpoint, SimulatedTransport(inner, endpoint, self.faults, self.clock, self._crashed)
-            )
+            transports.use(endpoint, SimulatedTransport(
+                inner, endpoint, self.faults, self.clock,
+                durable=self._store.durable, on_crash=self._crashed,
+            ))
         await runtime.start()
         self._runtime = runtime
 
@@ -409,8 +410,9 @@ class Harness:
         for spec in egresses:
             if isinstance(spec, PlaygroundEgressSpec) and topic in spec.topics:
                 return str(spec.id)
-        if len(egresses) == 1:
-            return str(egresses[0].id)
+        others = [e for e in egresses if not isinstance(e, PlaygroundEgressSpec)]
+        if len(others) == 1:  # a Kafka or Kinesis egress: any topic
+            return str(others[0].id)
         declared = ", ".join(f"{e.id}" for e in egresses) or "none"
         raise LookupError(
             f"no playground egress declares topic {topic!r}; pass egress= one of: {declared}"
