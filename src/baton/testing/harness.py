@@ -288,9 +288,12 @@ class Harness:
     # --- crashes ---------------------------------------------------------------------------
 
     async def crash(self, *, restart: bool = True) -> None:
-        """Crash the runtime as `kill -9` would: what the current epoch has not committed is
-        lost, calls in flight are abandoned. Then (by default) restart it on the same store,
-        as `baton run --data-dir` would: in-flight batches are sent again."""
+        """Crash the runtime between two epochs, as `kill -9` right after a commit would:
+        everything applied so far is committed, calls in flight are abandoned (their replies
+        never applied). Then (by default) restart it on the same store, as `baton run
+        --data-dir` would: the batches that were in flight are sent again.
+
+        (`faults.crash(target)` crashes it while a given function's call is in flight.)"""
         if self._data_dir is None:
             raise RuntimeError(
                 "crash() needs a durable store: start the Harness with data_dir=... (a crash of "
@@ -298,6 +301,7 @@ class Harness:
             )
         runtime, store = self.runtime, self._store
         assert isinstance(store, SqliteStore)
+        await store.durable()
         store.crash()
         self._runtime = None
         await runtime.stop()
