@@ -48,7 +48,7 @@ from baton.testing.clock import DEFAULT_START, VirtualClock
 from baton.testing.faults import Faults, SimulatedTransport
 from baton.testing.values import typed_value
 from baton.workflows.engine import Execution
-from baton.workflows.host import WorkflowHost, workflow_host
+from baton.workflows.host import IN_PROCESS_URL, WorkflowHost, workflow_host
 from baton.workflows.run import START_TYPENAME
 from baton.workflows.stored_execution import read_execution
 
@@ -511,7 +511,7 @@ def _module_yaml(functions: StatefulFunctions, egress_topics: Sequence[str]) -> 
     typenames = sorted(functions._functions)  # the SDK keeps its registry private
     documents = [
         f"kind: io.statefun.endpoints.v2/http\nspec:\n  functions: {typename}\n"
-        f"  urlPathTemplate: http://in-process.invalid/statefun"
+        f"  urlPathTemplate: {IN_PROCESS_URL}"
         for typename in typenames
     ]
     if egress_topics:

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 try:
     import pytest_asyncio
 except ImportError:  # pragma: no cover - the fixture then explains what is missing
-    pytest_asyncio = None
+    pytest_asyncio = None  # type: ignore[assignment]
 
 
 @pytest.fixture
