@@ -151,7 +151,10 @@ class Harness:
     def runtime(self) -> Runtime:
         """The running runtime (a new one after each crash): the full `RuntimeAPI`."""
         if self._runtime is None:
-            raise RuntimeError("the harness is not started; use `async with Harness(...)`")
+            raise RuntimeError(
+                "no runtime: the harness is not started (use `async with Harness(...)`) or is "
+                "restarting after a crash (await one of its waits first)"
+            )
         return self._runtime
 
     @property
@@ -170,6 +173,7 @@ class Harness:
     ) -> None:
         """Send a message as an ingress would (durable when this returns). See `typed_value`
         for how `value` and `type` become a typename and bytes."""
+        await self._recovered()
         target = _address(address)
         if not self.runtime.serves(target.function_type):
             raise LookupError(
