@@ -4,8 +4,8 @@ the plugin found through its entry point."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
+
+import pytest
 
 from tests.conftest import ROOT
 
@@ -18,12 +18,9 @@ def readme_example() -> str:
     return match.group(1)
 
 
-def test_the_readme_example_passes(tmp_path) -> None:
-    (tmp_path / "test_greeter.py").write_text(readme_example())
-    (tmp_path / "pytest.ini").write_text("[pytest]\nasyncio_mode = auto\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_greeter.py"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 passed" in result.stdout, result.stdout
+def test_the_readme_example_passes(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(test_greeter=readme_example())
+    # In-process: the plugin comes from the entry point, as in a user's project.
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
