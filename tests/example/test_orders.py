@@ -16,7 +16,7 @@ from functions.messages import (
 from functions.stream import DECLINED_CARD, GOOD_CARD, Event
 from proto.orders_pb2 import OrderHeader, OrderLine
 from tests.conftest import eventually
-from tests.example.conftest import send_event, take_records
+from tests.example.conftest import pass_the_deadline, send_event, take_records
 
 
 def header(order_id: str, line_count: int, customer: str = "c-0001", card: str = GOOD_CARD) -> OrderHeader:
@@ -88,6 +88,8 @@ async def test_every_outcome_of_the_order_pattern(orders_app):
     assert entered(declined_run)[-1] == "PaymentDeclined"
     assert "RefundPayment" not in entered(declined_run)
 
+    assert await app.take(TOPIC_INCOMPLETE, wait=0) is None  # no alert before the deadline
+    await pass_the_deadline(app)
     alerts = {r["order_id"]: r for r in await take_records(app, TOPIC_INCOMPLETE, 2)}
     assert set(alerts) == {"o-missing", "o-nohead"}
     missing = alerts["o-missing"]
@@ -128,8 +130,11 @@ async def test_completion_cancels_the_deadline(orders_app):
     await eventually(lambda: _delayed_pending(app, 1))
     await send_event(app, Event(header("o-1", 1), binary=False))
     assert len(await take_records(app, TOPIC_COMPLETED, 1)) == 1
-    # Cancelled at completion, not left to fire (the deadline is 1.5 s away).
+    # Cancelled at completion, not left to fire.
     assert (await app.admin_get("/metrics.json"))["delayed_pending"] == 0
+    await pass_the_deadline(app)
+    await app.runtime.until_idle(10)
+    assert await app.take(TOPIC_INCOMPLETE, wait=0) is None
 
 
 async def _delayed_pending(app, count: int) -> bool:

@@ -22,6 +22,7 @@ from baton.runtime.rules import IngressRules
 from baton.runtime.servers import Servers
 from baton.runtime.state_registry import StateRegistry
 from baton.runtime.store import DeadLetter, MemoryStore, Parked, Store, StoredValue
+from baton.runtime.transports import TransportFactory
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +48,12 @@ class Runtime:
         clock: Clock = SYSTEM_CLOCK,
         extensions: Sequence[RuntimeExtension] = (),
         tracer_provider: object | None = None,
+        transports: TransportFactory | None = None,
     ) -> None:
         """`tracer_provider`: an OpenTelemetry TracerProvider for a span per invocation batch
-        (e.g. `observability.tracing.tracer_provider_from_env()`); None traces nothing."""
+        (e.g. `observability.tracing.tracer_provider_from_env()`); None traces nothing.
+        `transports`: how endpoints are reached (default: by their kind); a composition root may
+        route some in-process with `TransportFactory.use` (as `baton.testing` does)."""
         self._extensions = tuple(extensions)
         for extension in self._extensions:
             module = extension.attach(module)
@@ -65,7 +69,9 @@ class Runtime:
         self._tracing = BatchTracing(tracer_provider) if tracer_provider is not None else None
         self._registry = StateRegistry()
         self._egress = EgressRouter(module, self._store)
-        self._invoker = Invoker(self._store, self._registry, self.metrics, clock=clock)
+        self._invoker = Invoker(
+            self._store, self._registry, self.metrics, clock=clock, transports=transports
+        )
         self._dispatcher = Dispatcher(
             module, self._store, self._invoker, self._registry, self._egress, self.metrics,
             max_queued=max_queued, max_inflight=max_inflight, clock=clock, tracing=self._tracing,

@@ -154,6 +154,7 @@ class SqliteStore(MemoryStore):
         self._task: asyncio.Task[None] | None = None
         self._commit_lock: asyncio.Lock | None = None
         self.error: str | None = None  # the last commit failure, until a commit succeeds
+        self._crashed = False  # see crash()
         self._load()
 
     # --- opening ---------------------------------------------------------------------------
@@ -430,6 +431,8 @@ class SqliteStore(MemoryStore):
 
     async def commit(self) -> None:
         """Write the current epoch in one transaction (and any epoch that failed before)."""
+        if self._crashed:
+            return
         if self._commit_lock is None:  # not started: write synchronously (tests, tools)
             self._write([*self._failed, self._journal])
             self._failed, self._journal = [], _Journal()
@@ -490,10 +493,20 @@ class SqliteStore(MemoryStore):
             db.execute("ROLLBACK")
             raise
 
+    def crash(self) -> None:
+        """Stop as `kill -9` would (for `baton.testing`): nothing uncommitted is ever written.
+
+        An epoch being written right now still commits (or not), as it would in a real crash.
+        Then `close()` releases the file without writing.
+        """
+        self._crashed = True
+        if self._task is not None:
+            self._task.cancel()
+
     def close(self) -> None:
         if self._task is not None:
             self._task.cancel()
-        if self._journal or self._failed:
+        if (self._journal or self._failed) and not self._crashed:
             try:
                 self._write([*self._failed, self._journal])
                 self._failed, self._journal = [], _Journal()

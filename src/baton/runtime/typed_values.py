@@ -49,3 +49,13 @@ def encode_builtin(typename: str, value: Any) -> bytes:
 
 def is_builtin(typename: str) -> bool:
     return typename in BUILTINS
+
+
+def decode(typename: str, value: bytes | None) -> Any:
+    """A typed value as a Python value: built-ins decoded, JSON parsed, anything else raw bytes."""
+    if value is None:
+        return None
+    view = describe(typename, value)
+    if "base64" in view:
+        return value
+    return view["json"] if "json" in view else view["value"]

@@ -22,6 +22,14 @@ FailedAttempt = Callable[[str], None]
 """Told why each failed attempt failed (the invoker counts them in the metrics)."""
 
 
+class SleepingClock(Protocol):
+    """A clock a retry budget can count on and sleep on (e.g. `baton.testing.VirtualClock`)."""
+
+    def now(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
 class TransportError(Exception):
     """A call failed for good: the budget is spent or the failure is not retriable."""
 
@@ -48,14 +56,18 @@ class RetryBudget:
     short by the budget itself (a TimeoutError), which hides the function's own error, so the
     last *other* error is reported with it. A failure repeated on every attempt is logged
     once per call, not once per attempt.
+    Real transports count the budget on the loop's time (it bounds a real network call); a
+    simulated one (`baton.testing`) passes its virtual clock, so its backoff takes no real time.
     """
 
     def __init__(
-        self, budget_s: float, base_s: float, on_failed_attempt: FailedAttempt | None = None
+        self, budget_s: float, base_s: float, on_failed_attempt: FailedAttempt | None = None,
+        *, clock: SleepingClock | None = None,
     ) -> None:
-        self._loop = asyncio.get_running_loop()
+        self._time = clock.now if clock is not None else asyncio.get_running_loop().time
+        self._sleep = clock.sleep if clock is not None else asyncio.sleep
         self.budget_s = budget_s
-        self._deadline = self._loop.time() + budget_s
+        self._deadline = self._time() + budget_s
         self._base_s = base_s
         self._on_failed_attempt = on_failed_attempt
         self.attempts = 0
@@ -63,7 +75,7 @@ class RetryBudget:
         self._logged: str | None = None
 
     def remaining(self) -> float:
-        return self._deadline - self._loop.time()
+        return self._deadline - self._time()
 
     async def failed(self, why: str, target: str) -> None:
         """Count a failed attempt, then wait before the next; TransportError once spent."""
@@ -84,8 +96,7 @@ class RetryBudget:
                 "event": "call_retried", "target": target, "error": why, "attempt": self.attempts,
             })
             self._logged = why
-        # Backoff on the loop's real time: the budget bounds a real network call.
-        await asyncio.sleep(delay)
+        await self._sleep(delay)
 
     def _errors(self, last: str) -> str:
         if self._telling is None or self._telling == last:
