@@ -22,6 +22,7 @@ from baton.runtime.playground import (
     BadRequest,
     client_connected,
     message_from_request,
+    offer,
 )
 from baton.runtime.typed_values import describe
 
@@ -142,8 +143,7 @@ def admin_app(runtime: RuntimeAPI, routes: Iterable[web.RouteDef] = ()) -> web.A
             message = await message_from_request(request, runtime, address(request))
         except BadRequest as error:
             return web.Response(status=error.status, text=str(error))
-        await runtime.ingest(message)
-        return web.Response(status=202)
+        return await offer(request, runtime, message)
 
     async def take_egress(request: web.Request) -> web.Response:
         info = request.match_info
@@ -168,7 +168,7 @@ def admin_app(runtime: RuntimeAPI, routes: Iterable[web.RouteDef] = ()) -> web.A
         )
 
     app = web.Application(client_max_size=MAX_BODY)
-    app.router.add_get("/egress/{namespace}/{type}/{topic}", take_egress)
+    app.router.add_get("/egress/{namespace}/{type}/{topic}", take_egress, allow_head=False)
     app.router.add_get("/health", health)
     app.router.add_get("/module", module)
     app.router.add_get("/metrics", metrics)

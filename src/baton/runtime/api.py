@@ -61,7 +61,13 @@ class RuntimeAPI(Protocol):
         ...
 
     async def ingest(self, *messages: Message, idempotency_key: str | None = None) -> bool:
-        """Accept messages as an ingress would; False if the idempotency key was seen before."""
+        """Accept messages as a pull source would (waits while a target is full); False if the
+        idempotency key was seen before."""
+        ...
+
+    async def offer(self, *messages: Message, idempotency_key: str | None = None) -> bool:
+        """Accept messages as a push source would: raises `Refused` at once when a target or the
+        runtime is full; False if the idempotency key was seen before."""
         ...
 
     def status(self) -> RuntimeStatus: ...

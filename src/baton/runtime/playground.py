@@ -1,7 +1,9 @@
 """The playground ingress and egress (`io.statefun.playground.v1/*`) as aiohttp apps.
 
 The contract is the playground image's (statefun-reference §1.11), with real status codes:
-2xx when accepted, 4xx with a plain-text reason otherwise, 404 for an empty topic.
+2xx when accepted, 4xx with a plain-text reason otherwise, 404 for an empty topic. Only the
+methods the contract needs are served, so a link or an `<img>` on a web page cannot deliver a
+message (ingress: PUT and POST) and nothing but a GET takes a record (HEAD does not).
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ from aiohttp import web
 from baton.module.kinds import PLAYGROUND_EGRESS_ID
 from baton.module.specs import PlaygroundEgressSpec
 from baton.module.typename import TypeName
-from baton.runtime.address import Address
+from baton.runtime.address import Address, InvalidAddress
+from baton.runtime.admission import Refused
 from baton.runtime.api import RuntimeAPI
 from baton.runtime.egress import playground_payload
 from baton.runtime.messages import Message
 
 DEFAULT_TYPENAME = "io.statefun.types/string"
+INGRESS_METHODS = ("PUT", "POST")
 _VND = "application/vnd."
 MAX_BODY = 32 * 1024 * 1024
 
@@ -52,12 +56,35 @@ async def message_from_request(
     request: web.Request, runtime: RuntimeAPI, address: Address
 ) -> Message:
     """Build an ingress message (no caller) after checking the target has an endpoint."""
+    if not address.valid:
+        raise BadRequest(400, f"{InvalidAddress(address)}; use /<namespace>/<type>/<id>")
     if not runtime.serves(address.function_type):
         raise BadRequest(
             404, f"no endpoint serves function type {address.function_type}; check module.yaml"
         )
     typename = typename_from_content_type(request.headers.getall("Content-Type", []))
     return Message(address, None, typename, await request.read())
+
+
+def refused_response(refused: Refused) -> web.Response:
+    """429 (this target is full) or 503 (the runtime is), with when to try again."""
+    return web.Response(
+        status=refused.http_status, text=str(refused),
+        headers={"Retry-After": str(refused.retry_after_s)},
+    )
+
+
+async def offer(
+    request: web.Request, runtime: RuntimeAPI, message: Message
+) -> web.Response:
+    """Offer an ingress message; 202 once durable, 200 for a repeated Idempotency-Key."""
+    try:
+        accepted = await runtime.offer(message, idempotency_key=request.headers.get("Idempotency-Key"))
+    except Refused as refused:
+        return refused_response(refused)
+    if not accepted:
+        return web.Response(status=200, text="already accepted (same Idempotency-Key)")
+    return web.Response(status=202)
 
 
 def client_connected(request: web.Request) -> bool:
@@ -67,22 +94,21 @@ def client_connected(request: web.Request) -> bool:
 
 
 def ingress_app(runtime: RuntimeAPI) -> web.Application:
-    """`ANY /<namespace>/<type>/<id>` with the body as the message value."""
+    """`PUT|POST /<namespace>/<type>/<id>` with the body as the message value."""
 
     async def accept(request: web.Request) -> web.Response:
+        if request.method not in INGRESS_METHODS:
+            return web.Response(
+                status=405, headers={"Allow": ", ".join(INGRESS_METHODS)},
+                text=f"{request.method} does not deliver messages: use PUT (or POST)",
+            )
         info = request.match_info
         address = Address(info["namespace"], info["type"], info["id"])
         try:
             message = await message_from_request(request, runtime, address)
         except BadRequest as error:
             return web.Response(status=error.status, text=str(error))
-        unavailable = runtime.unavailable
-        if unavailable:
-            return web.Response(status=503, text=unavailable)
-        key = request.headers.get("Idempotency-Key")
-        if not await runtime.ingest(message, idempotency_key=key):
-            return web.Response(status=200, text="already accepted (same Idempotency-Key)")
-        return web.Response(status=202)
+        return await offer(request, runtime, message)
 
     async def bad_path(request: web.Request) -> web.Response:
         return web.Response(
@@ -119,5 +145,5 @@ def egress_app(spec: PlaygroundEgressSpec, runtime: RuntimeAPI) -> web.Applicati
         return web.Response(body=playground_payload(record), content_type="text/plain")
 
     app = web.Application()
-    app.router.add_get("/{topic}", take)
+    app.router.add_get("/{topic}", take, allow_head=False)  # a HEAD must not take a record
     return app

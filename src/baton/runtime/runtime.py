@@ -8,6 +8,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 from baton.module.specs import ModuleSpec, TypeName
 from baton.runtime.address import Address
+from baton.runtime.admin_guard import AdminSurface
+from baton.runtime.admission import DEFAULT_LIMITS, Limits, Refused
 from baton.runtime.api import Listener, RuntimeStatus, UnknownEgress
 from baton.runtime.clock import SYSTEM_CLOCK, Clock
 from baton.runtime.dispatcher import Dispatcher
@@ -22,7 +24,7 @@ from baton.runtime.store import DeadLetter, MemoryStore, Parked, Store, StoredVa
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Listener", "Runtime", "RuntimeStatus"]
+__all__ = ["Limits", "Listener", "Refused", "Runtime", "RuntimeStatus"]
 
 
 class Runtime:
@@ -39,8 +41,10 @@ class Runtime:
         *,
         host: str = "127.0.0.1",
         admin_port: int | None = 8081,
-        max_queued: int = 100_000,
-        max_inflight: int = 32_768,
+        admin_host: str = "127.0.0.1",
+        admin_token: str | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+        idempotency_window_s: float = 86_400.0,
         clock: Clock = SYSTEM_CLOCK,
         extensions: Sequence[RuntimeExtension] = (),
     ) -> None:
@@ -60,9 +64,9 @@ class Runtime:
         self._invoker = Invoker(self._store, self._registry, self.metrics, clock=clock)
         self._dispatcher = Dispatcher(
             module, self._store, self._invoker, self._registry, self._egress, self.metrics,
-            max_queued=max_queued, max_inflight=max_inflight, clock=clock,
+            limits=limits, idempotency_window_s=idempotency_window_s, clock=clock,
         )
-        self._servers = Servers(host)
+        self._servers = Servers(host, AdminSurface(admin_host, admin_token))
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -112,11 +116,18 @@ class Runtime:
         return self._dispatcher.endpoint(function_type) is not None
 
     async def ingest(self, *messages: Message, idempotency_key: str | None = None) -> bool:
-        """Accept messages as an ingress would: waits while saturated, returns once durable.
+        """Accept messages as a pull source (Kafka) would: waits while a target or the runtime
+        is full, returns once durable.
 
         With an idempotency key already accepted, nothing is delivered again (returns False).
+        Raises InvalidAddress for an address no function can have.
         """
         return await self._dispatcher.ingest(*messages, idempotency_key=idempotency_key)
+
+    async def offer(self, *messages: Message, idempotency_key: str | None = None) -> bool:
+        """Accept messages as a push source (HTTP) would: raises `Refused` at once when a target
+        or the runtime is full (nothing is delivered then); otherwise like `ingest`."""
+        return await self._dispatcher.offer(*messages, idempotency_key=idempotency_key)
 
     # --- observing and waiting -------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from baton.module.specs import PlaygroundEgressSpec, PlaygroundIngressSpec
 from baton.runtime.admin import admin_app
+from baton.runtime.admin_guard import AdminSurface
 from baton.runtime.api import Listener, RuntimeAPI
 from baton.runtime.playground import egress_app, ingress_app
 
@@ -20,10 +21,12 @@ log = logging.getLogger(__name__)
 
 
 class Servers:
-    """Opens every listening component of a runtime on one interface, and closes them."""
+    """Opens every listening component of a runtime, and closes them: the playground servers
+    on `host`, the admin API on its own surface (loopback unless a token guards it)."""
 
-    def __init__(self, host: str) -> None:
+    def __init__(self, host: str, admin: AdminSurface) -> None:
         self._host = host
+        self._admin = admin
         self._runners: list[web.AppRunner] = []
 
     async def open(
@@ -54,16 +57,20 @@ class Servers:
                     egress.id, egress.kind,
                 )
         if admin_port is not None:
-            listeners.append(await self._serve("admin API", admin_app(runtime, admin_routes), admin_port))
+            app = admin_app(runtime, admin_routes)
+            app.middlewares.append(self._admin.middleware())
+            listeners.append(await self._serve("admin API", app, admin_port, self._admin.host))
         return listeners
 
-    async def _serve(self, component: str, app: web.Application, port: int) -> Listener:
+    async def _serve(
+        self, component: str, app: web.Application, port: int, host: str | None = None
+    ) -> Listener:
         # Cancel a handler whose client went away (e.g. a long-polling egress reader).
         runner = web.AppRunner(
             app, access_log=None, handle_signals=False, handler_cancellation=True
         )
         await runner.setup()
-        site = web.TCPSite(runner, self._host, port, reuse_address=True)
+        site = web.TCPSite(runner, host or self._host, port, reuse_address=True)
         await site.start()
         self._runners.append(runner)
         sockname = runner.addresses[-1]

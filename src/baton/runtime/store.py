@@ -8,12 +8,18 @@ is why every change goes through a method here rather than through a shared muta
 from __future__ import annotations
 
 import abc
+import hashlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from baton.runtime.address import Address
 from baton.runtime.messages import DelayedMessage, EgressRecord, Message
+
+
+def key_digest(key: str) -> str:
+    """What is stored of an idempotency key: a fixed-size digest, however long the key."""
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 @dataclass(slots=True)
@@ -134,12 +140,13 @@ class Store(abc.ABC):
 
     # --- ingress idempotency keys ---
     @abc.abstractmethod
-    def seen_ingress_key(self, key: str) -> bool:
-        """Whether a message with this idempotency key was already accepted."""
+    def seen_ingress_key(self, key: str, not_before: float) -> bool:
+        """Whether a message with this idempotency key was accepted at `not_before` or later."""
 
     @abc.abstractmethod
-    def remember_ingress_key(self, key: str, at: float) -> None:
-        """Record an accepted message's idempotency key (in the same epoch as the message)."""
+    def remember_ingress_key(self, key: str, at: float, not_before: float) -> None:
+        """Record an accepted message's idempotency key (in the same epoch as the message),
+        and forget keys accepted before `not_before` (their window is over)."""
 
     # --- durability ---
     async def start(self) -> None:  # noqa: B027 (optional hook: a no-op by default)
@@ -270,11 +277,24 @@ class MemoryStore(Store):
         box = self._outbox.get((egress, topic))
         return len(box) if box else 0
 
-    def seen_ingress_key(self, key: str) -> bool:
-        return key in self._ingress_keys
+    def seen_ingress_key(self, key: str, not_before: float) -> bool:
+        at = self._ingress_keys.get(key)
+        return at is not None and at >= not_before
 
-    def remember_ingress_key(self, key: str, at: float) -> None:
-        self._ingress_keys[key] = at
+    def remember_ingress_key(self, key: str, at: float, not_before: float) -> None:
+        keys = self._ingress_keys
+        keys.pop(key, None)  # to the end: the dict stays in the order keys were accepted
+        keys[key] = at
+        self._forget_keys_before(not_before)
+
+    def _forget_keys_before(self, not_before: float, keep: int | None = None) -> None:
+        """Drop keys from the oldest while older than `not_before` (or more than `keep`)."""
+        keys = self._ingress_keys
+        while keys:
+            oldest = next(iter(keys))
+            if keys[oldest] >= not_before and (keep is None or len(keys) <= keep):
+                break
+            del keys[oldest]
 
 
 _EMPTY: dict[str, StoredValue] = {}
