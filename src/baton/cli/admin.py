@@ -12,6 +12,7 @@ import base64
 import json
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -141,8 +142,11 @@ def encode_value(typename: str, raw: bytes) -> bytes:
 @click.option("--type", "-t", "type_", default="string", show_default=True, metavar="TYPE",
               help="The message's typename (<namespace>/<name>), or string, int, long, bool, "
               "double, float (encoded as StateFun's built-in types).")
+@click.option("--idempotency-key", "key", default=None, metavar="KEY",
+              help="Sent as Idempotency-Key (default: a new random key), so that a retry of "
+              "this very request is not delivered twice; reuse a key to retry safely.")
 @admin_option
-def send(address: str, data: str | None, type_: str, admin_url: str) -> None:
+def send(address: str, data: str | None, type_: str, key: str | None, admin_url: str) -> None:
     """Send DATA as a message to ADDRESS (<namespace>/<type>/<id>), like an ingress would.
 
     DATA is the text itself, `-` (or nothing) for stdin, or `@file` for a file's bytes. With a
@@ -164,8 +168,11 @@ def send(address: str, data: str | None, type_: str, admin_url: str) -> None:
     body = encode_value(typename, read_data(data))
     status, reply = _call(
         AdminClient(admin_url), "POST", f"/send/{_path(target)}", body,
-        {"Content-Type": f"application/vnd.{typename}"},
+        {"Content-Type": f"application/vnd.{typename}", "Idempotency-Key": key or str(uuid.uuid4())},
     )
+    if status == 200:
+        click.echo(f"already sent to {target} (same idempotency key); not delivered again")
+        return
     if status != 202:
         raise _fail(status, reply, f"not sent to {target}")
     click.echo(f"sent to {target}: {typename}, {len(body)} bytes")
