@@ -1,9 +1,10 @@
 """Addresses: `namespace/type/id`, the unit of state and of ordering.
 
-`str(address)` is for people (logs, the admin API); it does not round-trip when a namespace
-holds a `/` (StateFun allows that: a typename splits at its last `/`). Where an address is
-stored, `key` / `from_key` are used: namespace and type are percent-escaped, so every key
-parses back to the address it came from, and ordinary addresses read the same as `str()`.
+`str(address)` is for people (logs, the admin API); it does not round-trip when a namespace or
+type holds a `/` (the SDKs build such targets from a typename with an extra `/`; ingress and
+replies refuse them, see `problem`). Where an address is stored, `key` / `from_key` are used:
+namespace and type are percent-escaped, so every key parses back to the address it came from,
+and ordinary addresses read the same as `str()`.
 """
 
 from __future__ import annotations
@@ -39,12 +40,14 @@ class Address(NamedTuple):
 
     @property
     def problem(self) -> str | None:
-        """Why no function can have this address, or None (a typename splits at its last `/`,
-        so a type cannot hold one)."""
+        """Why no function can have this address, or None. A function type is exactly
+        `<namespace>/<name>` (as module.yaml's `functions` reads it), so neither holds a `/`."""
         if not self.namespace or not self.type:
             return "the namespace and the type must not be empty"
-        if "/" in self.type:
-            return "a function type's name cannot contain '/' (<namespace>/<name>, e.g. example/greeter)"
+        if "/" in self.namespace or "/" in self.type:
+            return (
+                "a function type is <namespace>/<name> with no other '/' (e.g. example/greeter)"
+            )
         return None
 
     @property
