@@ -154,6 +154,13 @@ def _key(address: Address | None) -> str | None:
     return address.key if address is not None else None
 
 
+def _set_up(db: sqlite3.Connection, fsync: Fsync) -> None:
+    db.execute("PRAGMA journal_mode=WAL")
+    # NORMAL is durable against process crashes (kill -9) in WAL mode; FULL also against an
+    # OS crash or power loss (an fsync per commit).
+    db.execute(f"PRAGMA synchronous={'FULL' if fsync == 'full' else 'NORMAL'}")
+
+
 class SqliteStore(MemoryStore):
     """A MemoryStore whose every change is committed to `<data_dir>/baton.db` in epochs."""
 
@@ -171,8 +178,8 @@ class SqliteStore(MemoryStore):
         self._epoch_s = epoch_ms / 1000.0
         self._lock_file = self._lock(self.data_dir)
         try:
-            self._writer = self._connect(fsync)
-            self._open_schema(self._writer)
+            self._writer = self._connect()
+            self._open_schema(self._writer, fsync)
             self._reader = self._connect(fsync)
         except BaseException:
             self._lock_file.close()
@@ -220,13 +227,12 @@ class SqliteStore(MemoryStore):
         handle.flush()
         return handle
 
-    def _connect(self, fsync: Fsync) -> sqlite3.Connection:
+    def _connect(self, fsync: Fsync | None = None) -> sqlite3.Connection:
+        """A connection; with `fsync`, set up for use (WAL), else untouched (to check first)."""
         try:
             conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            # NORMAL is durable against process crashes (kill -9) in WAL mode; FULL also
-            # against an OS crash or power loss (an fsync per commit).
-            conn.execute(f"PRAGMA synchronous={'FULL' if fsync == 'full' else 'NORMAL'}")
+            if fsync is not None:
+                _set_up(conn, fsync)
             return conn
         except sqlite3.DatabaseError as error:
             raise self._unusable(error) from None
@@ -248,17 +254,15 @@ class SqliteStore(MemoryStore):
             "dir: restore it from a backup, or move it away to start empty"
         )
 
-    def _open_schema(self, db: sqlite3.Connection) -> None:
+    def _open_schema(self, db: sqlite3.Connection, fsync: Fsync) -> None:
         """Create the schema in a new file, or check and migrate an existing one.
 
         A file that exists but holds no baton tables (0 bytes, or its WAL deleted before a
         checkpoint) is refused: starting empty there would silently lose everything.
         """
-        try:
+        try:  # reads only: a file that is refused is left exactly as it was
             version = db.execute("PRAGMA user_version").fetchone()[0]
             tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
-            db.execute("BEGIN IMMEDIATE")  # fails at once on a read-only file
-            db.execute("ROLLBACK")
         except sqlite3.DatabaseError as error:
             raise self._unusable(error) from None
         if version > SCHEMA_VERSION:
@@ -266,23 +270,30 @@ class SqliteStore(MemoryStore):
                 f"{self.path} was written by a newer baton (schema {version}; this baton "
                 f"reads up to {SCHEMA_VERSION}); upgrade baton to open it"
             )
-        if version == 0:
-            if tables or self._existed:
-                raise StoreError(
-                    f"{self.path} exists but holds no baton tables ({self.path.stat().st_size} "
-                    "bytes): it is not a baton database, or lost its contents (e.g. its -wal "
-                    "file was deleted). baton never resets a data dir: restore it from a backup, "
-                    "or move it away to start empty"
-                )
-            db.executescript(f"BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;")
-            return
-        missing = [t for t in _TABLES if t not in tables]
+        if version == 0 and (tables or self._existed):
+            raise StoreError(
+                f"{self.path} exists but holds no baton tables ({self.path.stat().st_size} "
+                "bytes): it is not a baton database, or lost its contents (e.g. its -wal file "
+                "was deleted). baton never resets a data dir: restore it from a backup, or move "
+                "it away to start empty"
+            )
+        missing = [t for t in _TABLES if t not in tables] if version else []
         if missing:
             raise StoreError(
                 f"{self.path} (schema {version}) lost its tables {', '.join(missing)} (e.g. its "
                 "-wal file was deleted while baton ran); baton never resets a data dir: restore "
                 "it from a backup, or move it away to start empty"
             )
+        try:
+            db.execute("BEGIN IMMEDIATE")  # a write, undone: fails at once on a read-only file
+            db.execute(f"PRAGMA user_version={version}")
+            db.execute("ROLLBACK")
+            _set_up(db, fsync)
+        except sqlite3.DatabaseError as error:
+            raise self._unusable(error) from None
+        if version == 0:
+            db.executescript(f"BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;")
+            return
         for step in range(version + 1, SCHEMA_VERSION + 1):
             db.execute("BEGIN IMMEDIATE")
             try:
