@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 import hashlib
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -174,7 +174,8 @@ class MemoryStore(Store):
         self._parked: dict[Address, Parked] = {}
         self._dead_letters: list[DeadLetter] = []
         self._outbox: dict[tuple[str, str], deque[EgressRecord]] = {}
-        self._ingress_keys: dict[str, float] = {}
+        # In the order accepted (an OrderedDict: dropping the oldest is O(1), unlike a dict's).
+        self._ingress_keys: OrderedDict[str, float] = OrderedDict()
 
     def states(self, address: Address) -> dict[str, StoredValue]:
         return self._states.get(address, _EMPTY)
@@ -282,19 +283,18 @@ class MemoryStore(Store):
         return at is not None and at >= not_before
 
     def remember_ingress_key(self, key: str, at: float, not_before: float) -> None:
-        keys = self._ingress_keys
-        keys.pop(key, None)  # to the end: the dict stays in the order keys were accepted
-        keys[key] = at
+        self._ingress_keys[key] = at
+        self._ingress_keys.move_to_end(key)
         self._forget_keys_before(not_before)
 
     def _forget_keys_before(self, not_before: float, keep: int | None = None) -> None:
         """Drop keys from the oldest while older than `not_before` (or more than `keep`)."""
         keys = self._ingress_keys
         while keys:
-            oldest = next(iter(keys))
-            if keys[oldest] >= not_before and (keep is None or len(keys) <= keep):
+            oldest, at = next(iter(keys.items()))
+            if at >= not_before and (keep is None or len(keys) <= keep):
                 break
-            del keys[oldest]
+            keys.popitem(last=False)
 
 
 _EMPTY: dict[str, StoredValue] = {}
