@@ -291,7 +291,7 @@ class MemoryStore(Store):
         """Drop keys from the oldest while older than `not_before` (or more than `keep`)."""
         keys = self._ingress_keys
         while keys:
-            oldest, at = next(iter(keys.items()))
+            at = next(iter(keys.values()))
             if at >= not_before and (keep is None or len(keys) <= keep):
                 break
             keys.popitem(last=False)
