@@ -11,6 +11,7 @@ from baton.module.specs import TypeName
 from baton.runtime import Runtime
 from baton.runtime.admin_guard import AdminSurface, UnsafeAdminBind
 from tests.conftest import playground_module
+from tests.example.test_cli import baton
 from tests.runtime.test_python_sdk import emit
 
 TOKEN = "s3cret-admin-token"
@@ -117,3 +118,27 @@ def test_a_non_loopback_admin_bind_needs_a_token():
     assert AdminSurface("0.0.0.0", TOKEN).token == TOKEN
     for host in ("127.0.0.1", "::1", "localhost", "127.0.0.2"):
         AdminSurface(host)  # loopback needs none
+
+
+async def test_baton_run_refuses_a_non_loopback_admin_host_without_a_token(tmp_path):
+    module = tmp_path / "module.yaml"
+    module.write_text(playground_module("http://127.0.0.1:9/x"))
+    result = await baton("run", str(module), "--admin-host", "0.0.0.0")
+    assert result.exit_code == 2 and "--admin-token" in result.output
+
+
+async def test_baton_send_sends_a_key_and_the_token(function_server, start_app):
+    app = await start_app(
+        playground_module(await function_server(echo_functions())), admin_token=TOKEN
+    )
+    args = ("send", "example/echo/a", "{}", "--type", "example/Json", "--admin", app.admin)
+    refused = await baton(*args, env={"BATON_ADMIN_TOKEN": ""})
+    assert refused.exit_code == 1 and "HTTP 401" in refused.output
+    env = {"BATON_ADMIN_TOKEN": TOKEN}
+    first = await baton(*args, "--idempotency-key", "k-1", env=env)
+    again = await baton(*args, "--idempotency-key", "k-1", env=env)
+    other = await baton(*args, env=env)  # a fresh random key each time
+    assert first.exit_code == again.exit_code == other.exit_code == 0, first.output
+    assert "not delivered again" in again.output and "sent to" in other.output
+    await app.runtime.until_idle(10)
+    assert app.runtime.metrics.of(ECHO).messages_in == 2
