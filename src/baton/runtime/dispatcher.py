@@ -82,7 +82,7 @@ class Dispatcher:
         self._inflight: set[Address] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._queued = 0
-        self.limits = limits
+        self._limits = limits
         self._key_window_s = idempotency_window_s
         # Set (and dropped) on every change a waiter may be waiting for; created only while
         # someone waits, so the hot path pays one attribute test.
@@ -115,7 +115,7 @@ class Dispatcher:
         return self._over_bounds(address)
 
     def _over_bounds(self, address: Address) -> Refused | None:
-        limits = self.limits
+        limits = self._limits
         if self._queued >= limits.max_queued:
             return Refused(
                 "runtime", f"the runtime holds {self._queued} queued messages, its limit; retry later"

@@ -300,9 +300,12 @@ class SqliteStore(MemoryStore):
                 MIGRATIONS[step](db)
                 db.execute(f"PRAGMA user_version={step}")
                 db.execute("COMMIT")
-            except BaseException:
+            except sqlite3.Error as error:
                 db.execute("ROLLBACK")
-                raise
+                raise StoreError(
+                    f"cannot migrate {self.path} from schema {step - 1} to {step} ({error}); "
+                    "the file is unchanged: keep using the baton that wrote it, or report this"
+                ) from None
             log.info("migrated %s to schema %d", self.path, step)
 
     def _load(self) -> None:
