@@ -1,7 +1,7 @@
 # Everything a fresh machine needs is installed by these targets (uv, the Python env, node packages).
 UV := python3 -m uv
 
-.PHONY: example test setup bench lint
+.PHONY: example test setup bench lint infra
 
 setup:
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -20,3 +20,10 @@ bench: setup
 lint: setup
 	@$(UV) run ruff check .
 	@$(UV) run mypy
+
+# infra/statefun/: what `baton build` renders for the example (a test fails when it is stale).
+infra: setup
+	@$(UV) run baton build module.yaml --out infra/statefun/example --target k8s --target compose \
+		--serve functions.app:functions --app orders
+	@$(UV) run baton build infra/statefun/cluster/module.yaml --out infra/statefun/cluster \
+		--context . --target k8s --target compose --kafka --serve functions.app:functions --app orders

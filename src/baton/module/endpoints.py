@@ -2,6 +2,7 @@
 
 Both bind function types (`functions`) to a URL (`urlPathTemplate`, where `{function.name}` is the
 only placeholder); v1 always calls over OkHttp, v2 over its `transport` (`baton.module.transports`).
+v2 also takes the fransking fork's `failureMode: FAIL|DROP` (what a call that failed for good does).
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from baton.module.components import Parsed
-from baton.module.fields import check_keys, max_batch, target_functions
+from baton.module.fields import check_keys, max_batch, one_of, target_functions
 from baton.module.kinds import ENDPOINT_V2, OKHTTP_TRANSPORT
 from baton.module.specs import (
     AsyncTransportSpec,
+    FailureMode,
     HttpEndpointSpec,
     LambdaUrlTransportSpec,
     SourceLocation,
@@ -22,10 +24,11 @@ from baton.module.transports import okhttp, v2_transport
 from baton.module.yaml_nodes import Node
 
 V1_KEYS = ("functions", "urlPathTemplate", "maxNumBatchRequests", "maxRetries", "timeouts")
-V2_KEYS = ("functions", "urlPathTemplate", "maxNumBatchRequests", "transport")
+V2_KEYS = ("functions", "urlPathTemplate", "maxNumBatchRequests", "transport", "failureMode")
 _V1_HINTS = {
     "transport": f" `transport` is only read by {ENDPOINT_V2}; a v1 endpoint"
     " always uses OkHttp, with `timeouts:` directly under spec.",
+    "failureMode": f" `failureMode` (the fransking fork) is only read by {ENDPOINT_V2} endpoints.",
 }
 _V2_HINTS = {
     "transports": " The key is singular: `transport` (the StateFun Javadoc is wrong).",
@@ -82,10 +85,26 @@ def parse_v2(spec: Node, kind: str, source: SourceLocation) -> Parsed:
         url_path_template=template,
         max_num_batch_requests=batch,
         transport=transport,
+        failure_mode=_failure_mode(spec.get("failureMode")),
         kind=kind,
         source=source,
     )
     return Parsed(endpoint, ("function", str(target)), functions)
+
+
+def _failure_mode(node: Node | None) -> FailureMode:
+    """`failureMode: FAIL|DROP` of the fransking fork, read there with Java's case-sensitive
+    `Enum.valueOf`; StateFun 3.3 ignores the key (a failed call restarts the job)."""
+    if node is None:
+        return FailureMode.FAIL
+    value = node.text()
+    valid = [mode.value for mode in FailureMode]
+    if value.upper() in valid and value not in valid:
+        node.fail(
+            f"failureMode {value!r} must be written {value.upper()}: the fork that reads it "
+            "(fransking/flink-statefun) matches the name case-sensitively and would not start."
+        )
+    return FailureMode(one_of(node, valid, "failureMode"))
 
 
 def _check_url(node: Node, template: str, transport: TransportSpec) -> None:

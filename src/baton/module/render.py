@@ -8,6 +8,7 @@ that only baton can call get a clear error saying what a cluster can use instead
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,8 +35,12 @@ class Build:
     workflow_ids: tuple[str, ...]
 
 
-def render(path: Path, interpreter_url: str) -> Build:
-    """Split a baton module into a StateFun-only module and the workflow bundle."""
+def render(path: Path, interpreter_url: str, endpoint_urls: Mapping[str, str] | None = None) -> Build:
+    """Split a baton module into a StateFun-only module and the workflow bundle.
+
+    `endpoint_urls` maps an endpoint's `urlPathTemplate` to the one the cluster uses (e.g. a
+    laptop's http://127.0.0.1:8000/statefun to a Kubernetes service's http://orders-functions:8000/statefun).
+    """
     yaml = YAML()
     yaml.preserve_quotes = True
     documents = [d for d in yaml.load_all(path.read_text()) if d is not None]
@@ -57,6 +62,7 @@ def render(path: Path, interpreter_url: str) -> Build:
         elif kind.startswith("baton."):
             continue  # other baton-only kinds have no cluster meaning
         else:
+            _rewrite_url(document, endpoint_urls or {})
             kept.append(document)
     ids = tuple(str(w["spec"]["id"]) for w in workflows)
     for typename in ids + ((str(LAMBDA_BRIDGE_TYPE),) if workflows else ()):
@@ -73,6 +79,16 @@ def render(path: Path, interpreter_url: str) -> Build:
     module_yaml = _dump(yaml, kept)
     load_module_text(module_yaml, f"{path} (built)", strict_statefun=True)  # must be valid there
     return Build(module_yaml, _dump(yaml, workflows) if workflows else None, ids)
+
+
+def _rewrite_url(document: object, endpoint_urls: Mapping[str, str]) -> None:
+    try:
+        spec = document["spec"]  # type: ignore[index]
+        template = spec["urlPathTemplate"]
+    except (KeyError, TypeError):
+        return
+    if isinstance(template, str) and template in endpoint_urls:
+        spec["urlPathTemplate"] = endpoint_urls[template]
 
 
 def _transport_type(document: object) -> str:

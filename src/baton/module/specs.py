@@ -133,6 +133,18 @@ class LambdaUrlTransportSpec:
 TransportSpec = OkHttpTransportSpec | AsyncTransportSpec | LambdaUrlTransportSpec
 
 
+class FailureMode(str, Enum):  # noqa: UP042
+    """What happens when a call fails for good (the fransking fork's endpoint `failureMode`).
+
+    FAIL (the default, and StateFun 3.3's only behaviour): StateFun restarts the job; baton parks
+    the address. DROP: the fork logs and skips the failed batch; baton dead-letters its messages
+    with the reason and goes on with the next batch.
+    """
+
+    FAIL = "FAIL"
+    DROP = "DROP"
+
+
 # --- endpoints ----------------------------------------------------------------------------
 
 
@@ -144,6 +156,7 @@ class HttpEndpointSpec:
     url_path_template: str
     max_num_batch_requests: int = 1000  # <= 0 disables the batch limit
     transport: TransportSpec = field(default_factory=AsyncTransportSpec)
+    failure_mode: FailureMode = FailureMode.FAIL
     kind: str = ENDPOINT_V2
     source: SourceLocation | None = None
 

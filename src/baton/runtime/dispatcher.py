@@ -4,7 +4,8 @@ Messages to one address are sent in arrival order; what arrives while a batch is
 in the next batch (up to the endpoint's `maxNumBatchRequests`). A reply's effects are checked
 first and then applied all at once, in StateFun's order: messages, delayed messages, egress,
 state. Where StateFun would fail the whole job, the dispatcher parks just that address, with
-its messages intact, and everything else keeps flowing.
+its messages intact, and everything else keeps flowing; a call that failed for good on an
+endpoint with `failureMode: DROP` (the fransking fork's key) dead-letters its batch instead.
 
 Ingress is admitted against bounds per address, per function type and for the runtime (see
 `admission`); messages between functions are never refused and never wait.
@@ -19,14 +20,14 @@ from dataclasses import dataclass
 
 from statefun.request_reply_pb2 import FromFunction, TypedValue
 
-from baton.module.specs import EndpointSpec, ModuleSpec
+from baton.module.specs import EndpointSpec, FailureMode, HttpEndpointSpec, ModuleSpec
 from baton.module.typename import TypeName
 from baton.runtime.address import Address, InvalidAddress
 from baton.runtime.admission import DEFAULT_LIMITS, Limits, Refused
 from baton.runtime.batch_sizing import BatchSizer, call_budget_s
 from baton.runtime.clock import SYSTEM_CLOCK, Clock
 from baton.runtime.egress import EgressRejected, EgressRouter
-from baton.runtime.invoker import AddressFailure, InvocationResponse, Invoker
+from baton.runtime.invoker import AddressFailure, CallFailed, InvocationResponse, Invoker
 from baton.runtime.messages import DelayedMessage, EgressRecord, Message
 from baton.runtime.metrics import FunctionMetrics, Metrics
 from baton.runtime.state_registry import StateRegistry
@@ -37,6 +38,16 @@ log = logging.getLogger(__name__)
 
 _MODIFY = FromFunction.PersistedValueMutation.MODIFY
 _DELETE = FromFunction.PersistedValueMutation.DELETE
+
+
+def _drops(endpoint: EndpointSpec, failure: AddressFailure) -> bool:
+    """Whether a failure skips the batch instead of parking: only a failed call (never a protocol
+    violation in a reply), and only where the endpoint says `failureMode: DROP`."""
+    return (
+        isinstance(failure, CallFailed)
+        and isinstance(endpoint, HttpEndpointSpec)
+        and endpoint.failure_mode is FailureMode.DROP
+    )
 
 
 def _value(typed: TypedValue) -> bytes | None:
@@ -248,8 +259,10 @@ class Dispatcher:
                     response = await self._invoke(address, endpoint, batch, sizer)
                     self._apply(address, response)
                 except AddressFailure as failure:
-                    self.park(address, str(failure))
-                    break
+                    if not _drops(endpoint, failure):
+                        self.park(address, str(failure))
+                        break
+                    self._dead_letter(address, batch, f"dropped (failureMode: DROP): {failure}")
                 self._dequeue(address, info, len(batch))
                 metrics.batches += 1
                 metrics.latency_ms_total += (time.perf_counter() - started) * 1000
@@ -264,12 +277,13 @@ class Dispatcher:
     async def _invoke(
         self, address: Address, endpoint: EndpointSpec, batch: list[Message], sizer: BatchSizer
     ) -> InvocationResponse:
-        """Invoke one batch; when a batch of several spends the whole call budget, shrink it to
-        its first message and try once more before giving up (the caller parks then)."""
+        """Invoke one batch; when the call for a batch of several fails after spending the whole
+        call budget, shrink it to its first message and try once more before giving up (the
+        caller parks then, or drops the batch)."""
         started = time.perf_counter()
         try:
             response = await self._invoker.invoke(address, endpoint, batch)
-        except AddressFailure as failure:
+        except CallFailed as failure:
             elapsed = time.perf_counter() - started
             if len(batch) == 1 or elapsed < sizer.budget_s:
                 raise
@@ -280,8 +294,8 @@ class Dispatcher:
             started = time.perf_counter()
             try:
                 response = await self._invoker.invoke(address, endpoint, batch[:1])
-            except AddressFailure as single:
-                raise AddressFailure(
+            except CallFailed as single:
+                raise CallFailed(
                     f"{single} (a batch of {len(batch)} messages spent the call timeout of "
                     f"{sizer.budget_s:g}s, and so did its first message alone)"
                 ) from None
@@ -426,6 +440,13 @@ class Dispatcher:
         self._type_of(address.namespace, address.type).metrics.parked += 1
         self._notify()
         log.warning("parked %s: %s (messages kept: %d)", address, reason, self._store.backlog(address))
+
+    def _dead_letter(self, address: Address, batch: list[Message], reason: str) -> None:
+        """What the fork's DROP skips, kept: each message of the batch becomes a dead letter."""
+        now = self._clock.now()
+        for message in batch:
+            self._store.add_dead_letter(DeadLetter(message, reason, now))
+        log.warning("dead-lettered %d message(s) of %s: %s", len(batch), address, reason)
 
     def resume(self, address: Address) -> bool:
         """Unpark an address and invoke it again; False if it was not parked."""

@@ -31,6 +31,11 @@ class AddressFailure(Exception):
     """This address cannot make progress; park it with this reason."""
 
 
+class CallFailed(AddressFailure):
+    """The call itself failed for good (past the transport's budget, or an unreadable reply):
+    what an endpoint's `failureMode: DROP` skips, as the fork does on a failed async result."""
+
+
 class Invoker:
     """Calls a remote function with one batch and returns its (complete) response."""
 
@@ -69,11 +74,11 @@ class Invoker:
             try:
                 reply = await transport.call(target, body, metrics.count_failed_attempt)
             except TransportError as error:
-                raise AddressFailure(f"calling {target} failed: {error}") from None
+                raise CallFailed(f"calling {target} failed: {error}") from None
             try:
                 response = FromFunction.FromString(reply)
             except DecodeError as error:
-                raise AddressFailure(
+                raise CallFailed(
                     f"{target} replied with a body that is not a FromFunction ({error}); "
                     "is it a StateFun SDK endpoint?"
                 ) from None
