@@ -182,13 +182,20 @@ class Example:
         async def worker() -> None:
             nonlocal sent
             for event in pending:
-                async with self.session.put(
-                    f"{ingress}/{event.path}", data=event.body,
-                    headers={"Content-Type": event.content_type},
-                ) as response:
-                    if response.status != 202:
-                        reason = await response.text()
-                        raise RuntimeError(f"ingress refused {event.path}: {response.status} {reason}")
+                while True:  # 429/503: the target or the runtime is full; the same key again later
+                    async with self.session.put(
+                        f"{ingress}/{event.path}", data=event.body,
+                        headers={"Content-Type": event.content_type, "Idempotency-Key": event.key},
+                    ) as response:
+                        if response.status in (429, 503):
+                            await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
+                            continue
+                        if response.status not in (200, 202):
+                            reason = await response.text()
+                            raise RuntimeError(
+                                f"ingress refused {event.path}: {response.status} {reason}"
+                            )
+                    break
                 sent += 1
                 on_sent()
 

@@ -23,6 +23,7 @@ each is encoded as JSON or as serialized protobuf at random.
 from __future__ import annotations
 
 import random
+import uuid
 from dataclasses import dataclass, field
 
 from functions.messages import binary_typename, json_typename, to_json
@@ -79,6 +80,9 @@ class Event:
 
     message: OrderHeader | OrderLine
     binary: bool
+    # Sent as Idempotency-Key: a client (or its HTTP library) that sends this event again
+    # after a lost answer does not deliver it twice. A late re-send is a new event: a new key.
+    key: str = field(default_factory=lambda: str(uuid.uuid4()))
 
     @property
     def order_id(self) -> str:

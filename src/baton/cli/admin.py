@@ -12,6 +12,7 @@ import base64
 import json
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -143,8 +144,11 @@ def encode_value(typename: str, raw: bytes) -> bytes:
               help="The message's typename (<namespace>/<name>), or string, int, long, bool, "
               "double, float (encoded as StateFun's built-in types). Default: "
               f"{WORKFLOW_START_TYPENAME} (JSON) for a workflow, else string.")
+@click.option("--idempotency-key", "key", default=None, metavar="KEY",
+              help="Sent as Idempotency-Key (default: a new random key), so that a retry of "
+              "this very request is not delivered twice; reuse a key to retry safely.")
 @admin_option
-def send(address: str, data: str | None, type_: str | None, admin_url: str) -> None:
+def send(address: str, data: str | None, type_: str | None, key: str | None, admin_url: str) -> None:
     """Send DATA as a message to ADDRESS (<namespace>/<type>/<id>), like an ingress would.
 
     DATA is the text itself, `-` (or nothing) for stdin, or `@file` for a file's bytes. With a
@@ -179,8 +183,11 @@ def send(address: str, data: str | None, type_: str | None, admin_url: str) -> N
             ) from None
     status, reply = _call(
         client, "POST", f"/send/{_path(target)}", body,
-        {"Content-Type": f"application/vnd.{typename}"},
+        {"Content-Type": f"application/vnd.{typename}", "Idempotency-Key": key or str(uuid.uuid4())},
     )
+    if status == 200:
+        click.echo(f"already sent to {target} (same idempotency key); not delivered again")
+        return
     if status != 202:
         raise _fail(status, reply, f"not sent to {target}")
     click.echo(f"sent to {target}: {typename}, {len(body)} bytes")

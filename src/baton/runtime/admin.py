@@ -22,10 +22,9 @@ from baton.runtime.playground import (
     BadRequest,
     client_connected,
     message_from_request,
-    rejected_by_rule,
+    offer,
     undeclared_topic,
 )
-from baton.runtime.rules import RuleRejected
 from baton.runtime.typed_values import describe
 
 
@@ -180,11 +179,7 @@ def admin_app(runtime: RuntimeAPI, routes: Iterable[web.RouteDef] = ()) -> web.A
             message = await message_from_request(request, runtime, address(request))
         except BadRequest as error:
             return web.Response(status=error.status, text=str(error))
-        try:
-            await runtime.ingest(message)
-        except RuleRejected as rejected:
-            return rejected_by_rule(rejected)
-        return web.Response(status=202)
+        return await offer(request, runtime, message)
 
     async def take_egress(request: web.Request) -> web.Response:
         info = request.match_info
@@ -212,7 +207,7 @@ def admin_app(runtime: RuntimeAPI, routes: Iterable[web.RouteDef] = ()) -> web.A
         )
 
     app = web.Application(client_max_size=MAX_BODY)
-    app.router.add_get("/egress/{namespace}/{type}/{topic}", take_egress)
+    app.router.add_get("/egress/{namespace}/{type}/{topic}", take_egress, allow_head=False)
     app.router.add_get("/health", health)
     app.router.add_get("/module", module)
     app.router.add_get("/metrics.json", metrics)  # `/metrics` is Prometheus' (observability)

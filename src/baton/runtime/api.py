@@ -69,11 +69,21 @@ class RuntimeAPI(Protocol):
         ingress: str | None = None,
         topic: str | None = None,
     ) -> bool:
-        """Accept messages as an ingress would; False if the idempotency key was seen before.
+        """Accept messages as a pull source would (waits while a target is full); False if the
+        idempotency key was seen before. `ingress` and `topic` name where they came from, for
+        the data-quality rules; raises `baton.runtime.rules.RuleRejected` when one fails a rule
+        whose onFailure is ERROR."""
+        ...
 
-        `ingress` and `topic` name where they came from, for the data-quality rules; raises
-        `baton.runtime.rules.RuleRejected` when one fails a rule whose onFailure is ERROR.
-        """
+    async def offer(
+        self,
+        *messages: Message,
+        idempotency_key: str | None = None,
+        ingress: str | None = None,
+        topic: str | None = None,
+    ) -> bool:
+        """Accept messages as a push source would: raises `Refused` at once when a target or the
+        runtime is full; otherwise like `ingest`."""
         ...
 
     def status(self) -> RuntimeStatus: ...

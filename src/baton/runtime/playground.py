@@ -1,7 +1,9 @@
 """The playground ingress and egress (`io.statefun.playground.v1/*`) as aiohttp apps.
 
 The contract is the playground image's (statefun-reference §1.11), with real status codes:
-2xx when accepted, 4xx with a plain-text reason otherwise, 404 for an empty topic.
+2xx when accepted, 4xx with a plain-text reason otherwise, 404 for an empty topic. Only the
+methods the contract needs are served, so a link or an `<img>` on a web page cannot deliver a
+message (ingress: PUT and POST) and nothing but a GET takes a record (HEAD does not).
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ from aiohttp import web
 from baton.module.kinds import PLAYGROUND_EGRESS_ID, PLAYGROUND_INGRESS_ID, WORKFLOW_START_TYPENAME
 from baton.module.specs import PlaygroundEgressSpec
 from baton.module.typename import TypeName
-from baton.runtime.address import Address
+from baton.runtime.address import Address, InvalidAddress
+from baton.runtime.admission import Refused
 from baton.runtime.api import RuntimeAPI
 from baton.runtime.egress import playground_payload
 from baton.runtime.messages import Message
 from baton.runtime.rules import RuleRejected
 
 DEFAULT_TYPENAME = "io.statefun.types/string"
+INGRESS_METHODS = ("PUT", "POST")
 _VND = "application/vnd."
 _UNTYPED_JSON = frozenset({"application/json", "text/json"})
 MAX_BODY = 32 * 1024 * 1024
@@ -75,6 +79,8 @@ async def message_from_request(
     request: web.Request, runtime: RuntimeAPI, address: Address
 ) -> Message:
     """Build an ingress message (no caller) after checking the target has an endpoint."""
+    if not address.valid:
+        raise BadRequest(400, f"{InvalidAddress(address)}; use /<namespace>/<type>/<id>")
     if not runtime.serves(address.function_type):
         raise BadRequest(
             404, f"no endpoint serves function type {address.function_type}; check module.yaml"
@@ -90,15 +96,40 @@ def rejected_by_rule(rejected: RuleRejected) -> web.Response:
     return web.Response(status=422, text=str(rejected), headers={"Baton-Rule": rejected.rule})
 
 
+def refused_response(refused: Refused) -> web.Response:
+    """429 (this target is full) or 503 (the runtime is), with when to try again."""
+    return web.Response(
+        status=refused.http_status, text=str(refused),
+        headers={"Retry-After": str(refused.retry_after_s)},
+    )
+
+
+async def offer(
+    request: web.Request, runtime: RuntimeAPI, message: Message, ingress: str | None = None
+) -> web.Response:
+    """Offer an ingress message; 202 once durable, 200 for a repeated Idempotency-Key, 422 for
+    a message an ERROR rule rejects, 429/503 when its target or the runtime is full."""
+    key = request.headers.get("Idempotency-Key")
+    try:
+        accepted = await runtime.offer(message, idempotency_key=key, ingress=ingress)
+    except Refused as refused:
+        return refused_response(refused)
+    except RuleRejected as rejected:
+        return rejected_by_rule(rejected)
+    if not accepted:
+        return web.Response(status=200, text="already accepted (same Idempotency-Key)")
+    log.debug("ingress: %s <- %s, %d bytes", message.target, message.typename, len(message.value or b""))
+    return web.Response(status=202)
+
+
 def client_connected(request: web.Request) -> bool:
     """Whether the client of a request is still there to receive the answer."""
     transport = request.transport
     return transport is not None and not transport.is_closing()
 
 
-def ingress_app(runtime: RuntimeAPI, ingress_id: str = "io.statefun.playground/ingress") -> web.Application:
-    """`ANY /<namespace>/<type>/<id>` with the body as the message value."""
-    ingress_id = str(PLAYGROUND_INGRESS_ID)
+def ingress_app(runtime: RuntimeAPI, ingress_id: str = str(PLAYGROUND_INGRESS_ID)) -> web.Application:
+    """`PUT|POST /<namespace>/<type>/<id>` with the body as the message value."""
 
     async def counted(request: web.Request) -> web.Response:
         response = await accept(request)
@@ -106,23 +137,18 @@ def ingress_app(runtime: RuntimeAPI, ingress_id: str = "io.statefun.playground/i
         return response
 
     async def accept(request: web.Request) -> web.Response:
+        if request.method not in INGRESS_METHODS:
+            return web.Response(
+                status=405, headers={"Allow": ", ".join(INGRESS_METHODS)},
+                text=f"{request.method} does not deliver messages: use PUT (or POST)",
+            )
         info = request.match_info
         address = Address(info["namespace"], info["type"], info["id"])
         try:
             message = await message_from_request(request, runtime, address)
         except BadRequest as error:
             return web.Response(status=error.status, text=str(error))
-        unavailable = runtime.unavailable
-        if unavailable:
-            return web.Response(status=503, text=unavailable)
-        key = request.headers.get("Idempotency-Key")
-        try:
-            if not await runtime.ingest(message, idempotency_key=key, ingress=ingress_id):
-                return web.Response(status=200, text="already accepted (same Idempotency-Key)")
-        except RuleRejected as rejected:
-            return rejected_by_rule(rejected)
-        log.debug("ingress: %s <- %s, %d bytes", address, message.typename, len(message.value or b""))
-        return web.Response(status=202)
+        return await offer(request, runtime, message, ingress_id)
 
     async def bad_path(request: web.Request) -> web.Response:
         runtime.metrics.count_ingress(ingress_id, 400)
@@ -168,5 +194,5 @@ def egress_app(spec: PlaygroundEgressSpec, runtime: RuntimeAPI) -> web.Applicati
         return web.Response(body=playground_payload(record), content_type="text/plain")
 
     app = web.Application()
-    app.router.add_get("/{topic}", take)
+    app.router.add_get("/{topic}", take, allow_head=False)  # a HEAD must not take a record
     return app

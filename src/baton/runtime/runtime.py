@@ -9,6 +9,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 from baton.module.specs import ModuleSpec, TypeName
 from baton.runtime.address import Address
+from baton.runtime.admin_guard import AdminSurface
+from baton.runtime.admission import DEFAULT_LIMITS, Limits, Refused
 from baton.runtime.api import Listener, RuntimeStatus, UnknownEgress
 from baton.runtime.clock import SYSTEM_CLOCK, Clock
 from baton.runtime.dispatcher import Dispatcher
@@ -26,7 +28,7 @@ from baton.runtime.transports import TransportFactory
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Listener", "Runtime", "RuntimeStatus"]
+__all__ = ["Limits", "Listener", "Refused", "Runtime", "RuntimeStatus"]
 
 
 class Runtime:
@@ -43,8 +45,10 @@ class Runtime:
         *,
         host: str = "127.0.0.1",
         admin_port: int | None = 8081,
-        max_queued: int = 100_000,
-        max_inflight: int = 32_768,
+        admin_host: str = "127.0.0.1",
+        admin_token: str | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+        idempotency_window_s: float = 86_400.0,
         clock: Clock = SYSTEM_CLOCK,
         extensions: Sequence[RuntimeExtension] = (),
         tracer_provider: object | None = None,
@@ -74,10 +78,11 @@ class Runtime:
         )
         self._dispatcher = Dispatcher(
             module, self._store, self._invoker, self._registry, self._egress, self.metrics,
-            max_queued=max_queued, max_inflight=max_inflight, clock=clock, tracing=self._tracing,
+            limits=limits, idempotency_window_s=idempotency_window_s, clock=clock,
+            tracing=self._tracing,
         )
         self._rules = IngressRules(module, self.metrics, self._store, self._egress, clock)
-        self._servers = Servers(host)
+        self._servers = Servers(host, AdminSurface(admin_host, admin_token))
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -142,24 +147,46 @@ class Runtime:
         ingress: str | None = None,
         topic: str | None = None,
     ) -> bool:
-        """Accept messages as an ingress would: waits while saturated, returns once durable.
+        """Accept messages as a pull source (Kafka) would: waits while a target or the runtime
+        is full, returns once durable.
 
         With an idempotency key already accepted, nothing is delivered again (returns False).
-        `ingress` (its id, `namespace/name`) and `topic` say where the messages came from, for
-        the data-quality rules, which see every message first: one failing an ERROR rule raises
-        `RuleRejected` and nothing is accepted; one failing a DLQ rule is dead-lettered instead.
+        Raises InvalidAddress for an address no function can have. `ingress` (its id,
+        `namespace/name`) and `topic` say where the messages came from, for the data-quality
+        rules, which see every message first: one failing an ERROR rule raises `RuleRejected`
+        and nothing is accepted; one failing a DLQ rule is dead-lettered instead.
         """
+        return await self._accept(messages, idempotency_key, ingress, topic, wait=True)
+
+    async def offer(
+        self,
+        *messages: Message,
+        idempotency_key: str | None = None,
+        ingress: str | None = None,
+        topic: str | None = None,
+    ) -> bool:
+        """Accept messages as a push source (HTTP) would: raises `Refused` at once when a target
+        or the runtime is full (nothing is delivered then); otherwise like `ingest`."""
+        return await self._accept(messages, idempotency_key, ingress, topic, wait=False)
+
+    async def _accept(
+        self, messages: tuple[Message, ...], idempotency_key: str | None, ingress: str | None,
+        topic: str | None, *, wait: bool,
+    ) -> bool:
+        dispatcher = self._dispatcher
         if self._rules.active:
-            if idempotency_key is not None and self._store.seen_ingress_key(idempotency_key):
+            if idempotency_key is not None and dispatcher.seen_key(idempotency_key):
+                await self._store.durable()  # acknowledged once the first copy is durable
                 return False
             delivered = self._rules.admit(messages, ingress, topic)
             if not delivered:  # every message dead-lettered: still durable, and the key kept
                 if idempotency_key is not None:
-                    self._store.remember_ingress_key(idempotency_key, self.clock.now())
+                    dispatcher.remember_key(idempotency_key)
                 await self._store.durable()
                 return True
             messages = tuple(delivered)
-        return await self._dispatcher.ingest(*messages, idempotency_key=idempotency_key)
+        accept = dispatcher.ingest if wait else dispatcher.offer
+        return await accept(*messages, idempotency_key=idempotency_key)
 
     # --- observing and waiting -------------------------------------------------------------
 

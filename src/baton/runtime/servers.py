@@ -14,20 +14,22 @@ from prometheus_client.registry import Collector
 
 from baton.module.specs import PlaygroundEgressSpec, PlaygroundIngressSpec
 from baton.runtime.admin import admin_app
+from baton.runtime.admin_guard import AdminSurface
 from baton.runtime.api import Listener, RuntimeAPI
 from baton.runtime.console import console_routes
 from baton.runtime.observability.prometheus import prometheus_routes
 from baton.runtime.playground import egress_app, ingress_app
-from baton.runtime.request_guard import request_guard
 
 log = logging.getLogger(__name__)
 
 
 class Servers:
-    """Opens every listening component of a runtime on one interface, and closes them."""
+    """Opens every listening component of a runtime, and closes them: the playground servers
+    on `host`, the admin API on its own surface (loopback unless a token guards it)."""
 
-    def __init__(self, host: str) -> None:
+    def __init__(self, host: str, admin: AdminSurface) -> None:
         self._host = host
+        self._admin = admin
         self._runners: list[web.AppRunner] = []
 
     async def open(
@@ -66,18 +68,20 @@ class Servers:
                 )
         if admin_port is not None:
             routes = [*prometheus_routes(runtime, collectors), *console_routes(runtime), *admin_routes]
-            admin = admin_app(runtime, routes)
-            admin.middlewares.append(request_guard(self._host))
-            listeners.append(await self._serve("admin API", admin, admin_port))
+            app = admin_app(runtime, routes)
+            app.middlewares.append(self._admin.middleware())
+            listeners.append(await self._serve("admin API", app, admin_port, self._admin.host))
         return listeners
 
-    async def _serve(self, component: str, app: web.Application, port: int) -> Listener:
+    async def _serve(
+        self, component: str, app: web.Application, port: int, host: str | None = None
+    ) -> Listener:
         # Cancel a handler whose client went away (e.g. a long-polling egress reader).
         runner = web.AppRunner(
             app, access_log=None, handle_signals=False, handler_cancellation=True
         )
         await runner.setup()
-        site = web.TCPSite(runner, self._host, port, reuse_address=True)
+        site = web.TCPSite(runner, host or self._host, port, reuse_address=True)
         await site.start()
         self._runners.append(runner)
         sockname = runner.addresses[-1]

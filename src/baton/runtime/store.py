@@ -8,13 +8,19 @@ is why every change goes through a method here rather than through a shared muta
 from __future__ import annotations
 
 import abc
-from collections import deque
+import hashlib
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from baton.runtime.address import Address
 from baton.runtime.messages import DelayedMessage, EgressRecord, Message
 from baton.runtime.metrics import EpochMetrics
+
+
+def key_digest(key: str) -> str:
+    """What is stored of an idempotency key: a fixed-size digest, however long the key."""
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 @dataclass(slots=True)
@@ -148,12 +154,13 @@ class Store(abc.ABC):
 
     # --- ingress idempotency keys ---
     @abc.abstractmethod
-    def seen_ingress_key(self, key: str) -> bool:
-        """Whether a message with this idempotency key was already accepted."""
+    def seen_ingress_key(self, key: str, not_before: float) -> bool:
+        """Whether a message with this idempotency key was accepted at `not_before` or later."""
 
     @abc.abstractmethod
-    def remember_ingress_key(self, key: str, at: float) -> None:
-        """Record an accepted message's idempotency key (in the same epoch as the message)."""
+    def remember_ingress_key(self, key: str, at: float, not_before: float) -> None:
+        """Record an accepted message's idempotency key (in the same epoch as the message),
+        and forget keys accepted before `not_before` (their window is over)."""
 
     # --- durability ---
     async def start(self) -> None:  # noqa: B027 (optional hook: a no-op by default)
@@ -181,7 +188,8 @@ class MemoryStore(Store):
         self._parked: dict[Address, Parked] = {}
         self._dead_letters: list[DeadLetter] = []
         self._outbox: dict[tuple[str, str], deque[EgressRecord]] = {}
-        self._ingress_keys: dict[str, float] = {}
+        # In the order accepted (an OrderedDict: dropping the oldest is O(1), unlike a dict's).
+        self._ingress_keys: OrderedDict[str, float] = OrderedDict()
 
     def states(self, address: Address) -> dict[str, StoredValue]:
         return self._states.get(address, _EMPTY)
@@ -297,11 +305,23 @@ class MemoryStore(Store):
     def outbox_sizes(self) -> dict[tuple[str, str], int]:
         return {key: len(box) for key, box in self._outbox.items()}
 
-    def seen_ingress_key(self, key: str) -> bool:
-        return key in self._ingress_keys
+    def seen_ingress_key(self, key: str, not_before: float) -> bool:
+        at = self._ingress_keys.get(key)
+        return at is not None and at >= not_before
 
-    def remember_ingress_key(self, key: str, at: float) -> None:
+    def remember_ingress_key(self, key: str, at: float, not_before: float) -> None:
         self._ingress_keys[key] = at
+        self._ingress_keys.move_to_end(key)
+        self._forget_keys_before(not_before)
+
+    def _forget_keys_before(self, not_before: float, keep: int | None = None) -> None:
+        """Drop keys from the oldest while older than `not_before` (or more than `keep`)."""
+        keys = self._ingress_keys
+        while keys:
+            at = next(iter(keys.values()))
+            if at >= not_before and (keep is None or len(keys) <= keep):
+                break
+            keys.popitem(last=False)
 
 
 _EMPTY: dict[str, StoredValue] = {}

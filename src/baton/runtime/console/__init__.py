@@ -4,7 +4,7 @@
 parked addresses, dead letters); `rendering` the Jinja environment, the layout every page
 shares (extensions' pages too, e.g. the workflow host's) and the bundled CSS and JavaScript.
 Nothing is fetched from the internet. State-changing actions are `fetch` POSTs to the admin
-API with a JSON body and a custom header (see `baton.runtime.request_guard`).
+API with a JSON body and a custom header (see `baton.runtime.admin_guard`).
 """
 
 from baton.runtime.console.pages import console_routes
