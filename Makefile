@@ -7,6 +7,10 @@ setup:
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	@$(UV) sync --frozen --quiet
 	@if [ -f tests/js/package.json ]; then cd tests/js && npm ci --silent --no-audit --no-fund; fi
+	@# Debian's chromium for the console's browser tests (Playwright drives it; it never downloads one).
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "setup: chromium is missing; install it (sudo apt-get install chromium) for the browser tests" >&2; fi; }
 
 example: setup
 	@$(UV) run python -m functions

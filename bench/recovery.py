@@ -95,7 +95,7 @@ async def flood_memory(url: str, messages: int) -> None:
     print(f"flood of {messages:,} messages over 1,000 ids: {messages / elapsed:,.0f} msg/s; "
           f"RSS {baseline / 1e6:,.0f} MB before, peak {peak[0] / 1e6:,.0f} MB "
           f"(+{(peak[0] - baseline) / 1e6:,.0f} MB); most queued at once {max_queued:,} "
-          f"(bound: max_queued=100,000 + one ingest call)")
+          f"(bound: 50,000 per function type, half of max_queued, + one ingest call)")
 
 
 async def main_async(entities: int, flood: int) -> None:

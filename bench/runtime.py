@@ -82,15 +82,16 @@ INGEST_IN_FLIGHT = 8  # unacknowledged ingest calls, like concurrent ingress cli
 
 
 async def flood(
-    runtime: Runtime, ids: list[str], messages: int, after_chunk: Callable[[], None] = lambda: None
+    runtime: Runtime, ids: list[str], messages: int, after_chunk: Callable[[], None] = lambda: None,
+    payload: tuple[str, bytes] | None = None,
 ) -> float:
     """Ingest `messages` increments round-robin over `ids`; seconds until all are applied.
 
     Chunks are ingested concurrently, a few unacknowledged at a time; `after_chunk()` runs after
-    each one is handed over (e.g. to sample the runtime).
+    each one is handed over (e.g. to sample the runtime). `payload` (typename, value) replaces
+    the default int message.
     """
-    value = IntType.serializer().serialize(1)
-    typename = IntType.typename
+    typename, value = payload or (IntType.typename, IntType.serializer().serialize(1))
     started = time.perf_counter()
     slots = asyncio.Semaphore(INGEST_IN_FLIGHT)
 

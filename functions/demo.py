@@ -37,7 +37,13 @@ from baton.serve import function_app
 from baton.workflows.host import workflow_host
 from functions import orders as order_function
 from functions.app import functions
-from functions.messages import TOPIC_COMPLETED, TOPIC_FULFILLMENT, TOPIC_IGNORED, TOPIC_INCOMPLETE
+from functions.messages import (
+    TOPIC_COMPLETED,
+    TOPIC_FULFILLMENT,
+    TOPIC_IGNORED,
+    TOPIC_INCOMPLETE,
+    TOPIC_REJECTED,
+)
 from functions.stream import Event, Stream, generate, late_events
 from functions.summary import TOPICS, Outcomes, Summary, reconcile, summarize
 
@@ -182,13 +188,20 @@ class Example:
         async def worker() -> None:
             nonlocal sent
             for event in pending:
-                async with self.session.put(
-                    f"{ingress}/{event.path}", data=event.body,
-                    headers={"Content-Type": event.content_type},
-                ) as response:
-                    if response.status != 202:
-                        reason = await response.text()
-                        raise RuntimeError(f"ingress refused {event.path}: {response.status} {reason}")
+                while True:  # 429/503: the target or the runtime is full; the same key again later
+                    async with self.session.put(
+                        f"{ingress}/{event.path}", data=event.body,
+                        headers={"Content-Type": event.content_type, "Idempotency-Key": event.key},
+                    ) as response:
+                        if response.status in (429, 503):
+                            await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
+                            continue
+                        if response.status not in (200, 202):
+                            reason = await response.text()
+                            raise RuntimeError(
+                                f"ingress refused {event.path}: {response.status} {reason}"
+                            )
+                    break
                 sent += 1
                 on_sent()
 
@@ -299,7 +312,7 @@ async def _drive(example: Example, stream: Stream, listeners: dict[str, str], co
         finishing = progress.add_task("outcomes ← egress", total=total)
 
         def on_record(topic: str) -> None:
-            if topic != TOPIC_IGNORED:
+            if topic not in (TOPIC_IGNORED, TOPIC_REJECTED):
                 progress.advance(finishing)
 
         reader = OutcomeReader(example, on_record)
@@ -312,12 +325,14 @@ async def _drive(example: Example, stream: Stream, listeners: dict[str, str], co
             config.deadline_ms / 1000 + config.timeout_s,
         )
         busy_seconds = (reader.last_result_at or time.monotonic()) - started
+        bad_lines = sum(1 for o in stream.orders if o.expected.dead_lettered)
+        await reader.wait_for(lambda o: o.count(TOPIC_REJECTED) >= bad_lines, config.timeout_s)
         # Late events: re-sent for orders that are done by now; each must be reported, not re-opened.
         late = late_events(stream, config.late_events) if config.late_events else []
         sent += await example.send(late)
         await reader.wait_for(lambda o: o.count(TOPIC_IGNORED) >= len(late), config.timeout_s)
         await reader.stop()
-    metrics = await example.admin("/metrics")
+    metrics = await example.admin("/metrics.json")
     report = Report(
         stream=stream, outcomes=reader.outcomes, summary=summarize(reader.outcomes),
         problems=reconcile(reader.outcomes, stream, late_events=len(late)),
@@ -387,6 +402,10 @@ def print_report(console: Console, report: Report) -> None:
         detail = f"{reason}: refunded, released" if reason else details.get(outcome, "")
         table.add_row(f"  {error}", str(count), detail)
     table.add_row("late events ignored", str(s.ignored), "orders-ignored (order was done)")
+    table.add_row("lines dead-lettered", str(sum(s.dead_lettered.values())),
+                  "orders-rejected (failed a rule in module.yaml)")
+    for rule, count in s.dead_lettered.items():
+        table.add_row(f"  {rule}", str(count), "")
     table.add_row("state cleared", f"{report.state_cleared}/{len(stream.orders)}",
                   "nothing pending, done marker set")
     console.print()
@@ -409,7 +428,7 @@ def print_report(console: Console, report: Report) -> None:
     some = next(iter(report.outcomes.fulfillment), "o-0001")
     console.print(
         "\n[bold]Where to look next[/]"
-        f"\n  admin API   {admin}/metrics  {admin}/workflows  {admin}/state/orders/order/{some}"
+        f"\n  admin API   {admin}/metrics.json  {admin}/workflows  {admin}/state/orders/order/{some}"
         f"\n  data dir    {report.data_dir / DB_NAME}  (SQLite; tables in README.md, Durability)"
         "\n  keep it up  uv run python -m functions --keep-running, then in another shell:"
         f"\n  state       uv run baton state orders/order/{some}{flag}"
@@ -417,6 +436,7 @@ def print_report(console: Console, report: Report) -> None:
         f"\n              uv run baton workflows describe orders/fulfillment/{some}{flag}"
         f"\n  send        uv run baton send orders/order/o-9001 --type orders/OrderLine{flag} "
         "'{\"line_no\": 1, \"sku\": \"MUG-04\", \"quantity\": 1, \"unit_price_cents\": 1200}'"
-        f"\n  egress      uv run baton egress orders-incomplete --follow{flag}",
+        f"\n  egress      uv run baton egress orders-incomplete --follow{flag}"
+        f"\n  rejected    uv run baton egress orders-rejected{flag}   (lines dead-lettered by a rule)",
         soft_wrap=True, highlight=False,
     )

@@ -22,7 +22,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from ruamel.yaml import YAML
 
 from baton.module import ModuleSpec
-from baton.module.kinds import PLAYGROUND_EGRESS, PLAYGROUND_INGRESS, WORKFLOW_KIND
+from baton.module.kinds import PLAYGROUND_EGRESS, PLAYGROUND_EGRESS_ID, PLAYGROUND_INGRESS, WORKFLOW_KIND
 from functions import orders
 from functions.demo import MODULE, Config, Example, example_module
 from functions.kafka_broker import KafkaBroker
@@ -65,6 +65,11 @@ def kafka_module_text(broker: str, path: Path = MODULE) -> str:
             }}
         elif kind == str(WORKFLOW_KIND):
             document["spec"]["resultEgress"]["egress"] = EGRESS_ID
+        else:  # data-quality rules dead-letter to the Kafka egress too
+            for rule in document.get("spec", {}).get("rules", []):
+                params = rule.get("params") or {}
+                if params.get("dlq.egress") == str(PLAYGROUND_EGRESS_ID):
+                    params["dlq.egress"] = EGRESS_ID
         documents.append(document)
     out = io.StringIO()
     yaml.dump_all(documents, out)

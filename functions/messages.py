@@ -37,6 +37,7 @@ TOPIC_COMPLETED = "orders-completed"
 TOPIC_INCOMPLETE = "orders-incomplete"
 TOPIC_IGNORED = "orders-ignored"
 TOPIC_FULFILLMENT = "orders-fulfillment"
+TOPIC_REJECTED = "orders-rejected"  # order lines dead-lettered by the rules in module.yaml
 
 
 def binary_typename(cls: type[ProtoMessage]) -> str:

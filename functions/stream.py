@@ -11,6 +11,8 @@ small stream provokes every path:
 | declined | card 4000000000000002 | completed, workflow fails with PaymentDeclined |
 | fraud | customer `fraud-…` | completed, compensated: FraudSuspected |
 | out-of-stock | one SKU `OOS-…` | completed, compensated: OutOfStock |
+| zero-quantity | one line with quantity 0 | line dead-lettered (rule positive-quantity), alert |
+| bad-sku | one line with a lower-case SKU | line dead-lettered (rule sku-format), alert |
 
 The events are shuffled as change events arrive from CDC: each order's events in random order
 (lines before their header), interleaved with the events of the orders around it (within a
@@ -21,6 +23,7 @@ each is encoded as JSON or as serialized protobuf at random.
 from __future__ import annotations
 
 import random
+import uuid
 from dataclasses import dataclass, field
 
 from functions.messages import binary_typename, json_typename, to_json
@@ -41,6 +44,8 @@ SHARES = {
     "declined": 0.06,
     "fraud": 0.05,
     "out-of-stock": 0.06,
+    "zero-quantity": 0.03,
+    "bad-sku": 0.03,
 }
 SCENARIOS = ("ok", *SHARES)
 WINDOW = 40  # an order's events are spread over about this many events of the stream
@@ -53,6 +58,7 @@ class Expected:
 
     alerted: bool = False
     fulfillment: str | None = None  # see functions.summary.fulfillment_outcome
+    dead_lettered: str | None = None  # the rule (module.yaml) that dead-letters one of its lines
 
 
 EXPECTED = {
@@ -62,6 +68,9 @@ EXPECTED = {
     "declined": Expected(fulfillment="PaymentDeclined"),
     "fraud": Expected(fulfillment="OrderCompensated: FraudSuspected"),
     "out-of-stock": Expected(fulfillment="OrderCompensated: OutOfStock"),
+    # The ingress rules dead-letter the bad line, so the order never gets all its lines.
+    "zero-quantity": Expected(alerted=True, dead_lettered="positive-quantity"),
+    "bad-sku": Expected(alerted=True, dead_lettered="sku-format"),
 }
 
 
@@ -71,6 +80,9 @@ class Event:
 
     message: OrderHeader | OrderLine
     binary: bool
+    # Sent as Idempotency-Key: a client (or its HTTP library) that sends this event again
+    # after a lost answer does not deliver it twice. A late re-send is a new event: a new key.
+    key: str = field(default_factory=lambda: str(uuid.uuid4()))
 
     @property
     def order_id(self) -> str:
@@ -145,6 +157,11 @@ def generate(count: int = 200, seed: int = 7, created_at_ms: int = 0) -> Stream:
         if scenario == "out-of-stock":
             victim = lines[rng.randrange(line_count)]
             victim.sku = OUT_OF_STOCK_PREFIX + victim.sku
+        if scenario == "zero-quantity":
+            lines[rng.randrange(line_count)].quantity = 0
+        if scenario == "bad-sku":
+            victim = lines[rng.randrange(line_count)]
+            victim.sku = victim.sku.lower()
         stream.orders.append(PlannedOrder(order_id, scenario, header, lines))
 
         sent: list[OrderHeader | OrderLine] = list(lines)
@@ -163,6 +180,6 @@ def generate(count: int = 200, seed: int = 7, created_at_ms: int = 0) -> Stream:
 def late_events(stream: Stream, count: int = 3) -> list[Event]:
     """Events re-sent for orders that are done by now (a completed one first, then an alerted one)."""
     completed = [o for o in stream.orders if not o.expected.alerted]
-    alerted = [o for o in stream.orders if o.expected.alerted]
+    alerted = [o for o in stream.orders if o.expected.alerted and not o.expected.dead_lettered]
     picked = (completed[: max(1, count - 1)] + alerted[:1])[:count]
     return [Event(order.lines[0], binary=False) for order in picked]

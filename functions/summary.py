@@ -7,10 +7,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from functions.messages import TOPIC_COMPLETED, TOPIC_FULFILLMENT, TOPIC_IGNORED, TOPIC_INCOMPLETE
+from functions.messages import (
+    TOPIC_COMPLETED,
+    TOPIC_FULFILLMENT,
+    TOPIC_IGNORED,
+    TOPIC_INCOMPLETE,
+    TOPIC_REJECTED,
+)
 from functions.stream import Stream
 
-TOPICS = (TOPIC_COMPLETED, TOPIC_INCOMPLETE, TOPIC_FULFILLMENT, TOPIC_IGNORED)
+TOPICS = (TOPIC_COMPLETED, TOPIC_INCOMPLETE, TOPIC_FULFILLMENT, TOPIC_IGNORED, TOPIC_REJECTED)
+_LISTED = (TOPIC_IGNORED, TOPIC_REJECTED)  # topics kept as lists, not by order id
 
 
 def fulfillment_outcome(result: dict[str, Any]) -> str:
@@ -32,6 +39,7 @@ class Outcomes:
     alerted: dict[str, dict[str, Any]] = field(default_factory=dict)
     fulfillment: dict[str, dict[str, Any]] = field(default_factory=dict)
     ignored: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)  # dead-lettered by a rule
     duplicates: list[str] = field(default_factory=list)  # "<topic>: <order id>", never expected
     records: list[tuple[str, str]] = field(default_factory=list)  # (topic, payload) as taken
 
@@ -49,12 +57,12 @@ class Outcomes:
             TOPIC_INCOMPLETE: (self.alerted, lambda r: r["order_id"]),
             TOPIC_FULFILLMENT: (self.fulfillment, lambda r: r["execution"]),
         }
-        if topic not in keyed and topic != TOPIC_IGNORED:
+        if topic not in keyed and topic not in _LISTED:
             raise ValueError(f"not a topic of the example: {topic!r}")
         record = json.loads(payload)
         self.records.append((topic, payload))
-        if topic == TOPIC_IGNORED:
-            self.ignored.append(record)
+        if topic in _LISTED:
+            (self.ignored if topic == TOPIC_IGNORED else self.rejected).append(record)
             return
         records, key = keyed[topic]
         order_id = key(record)
@@ -66,6 +74,7 @@ class Outcomes:
         return {
             TOPIC_COMPLETED: len(self.completed), TOPIC_INCOMPLETE: len(self.alerted),
             TOPIC_FULFILLMENT: len(self.fulfillment), TOPIC_IGNORED: len(self.ignored),
+            TOPIC_REJECTED: len(self.rejected),
         }[topic]
 
 
@@ -79,6 +88,7 @@ class Summary:
     fulfillment: dict[str, int]  # fulfillment_outcome → executions
     ignored: int
     revenue_cents: int  # of fulfilled orders
+    dead_lettered: dict[str, int] = field(default_factory=dict)  # rule → order lines it rejected
 
     @property
     def orders(self) -> int:
@@ -108,6 +118,7 @@ def summarize(outcomes: Outcomes) -> Summary:
         fulfillment=dict(sorted(fulfillment.items())),
         ignored=len(outcomes.ignored),
         revenue_cents=revenue,
+        dead_lettered=dict(sorted(Counter(r["rule"] for r in outcomes.rejected).items())),
     )
 
 
@@ -136,6 +147,22 @@ def reconcile(outcomes: Outcomes, stream: Stream, late_events: int = 0) -> list[
         got = fulfillment_outcome(result) if result is not None else "no workflow result"
         if got != expected.fulfillment:
             problems.append(f"{order_id} ({order.scenario}): expected {expected.fulfillment}, got {got}")
+    problems += _dead_letter_problems(outcomes, stream)
     if len(outcomes.ignored) != late_events:
         problems.append(f"{late_events} late event(s) sent, {len(outcomes.ignored)} reported ignored")
+    return problems
+
+
+def _dead_letter_problems(outcomes: Outcomes, stream: Stream) -> list[str]:
+    """Each planned bad line dead-lettered once, by its rule; nothing else dead-lettered."""
+    got = Counter((r["target"].rsplit("/", 1)[-1], r["rule"]) for r in outcomes.rejected)
+    problems = []
+    planned = {o.order_id: o for o in stream.orders if o.expected.dead_lettered}
+    for order_id, order in planned.items():
+        count = got.pop((order_id, order.expected.dead_lettered), 0)
+        if count != 1:
+            problems.append(f"{order_id} ({order.scenario}): expected 1 line dead-lettered by rule "
+                            f"{order.expected.dead_lettered}, got {count}")
+    problems += [f"{order_id}: {n} line(s) dead-lettered by rule {rule}, none planned"
+                 for (order_id, rule), n in sorted(got.items())]
     return problems

@@ -18,6 +18,8 @@ from baton.workflows.host import workflow_host
 
 ROOT = Path(__file__).resolve().parent.parent
 
+pytest_plugins = ["pytester"]  # runs example test files in-process (tests/testing/test_readme.py)
+
 
 async def serve_app(app: web.Application) -> tuple[web.AppRunner, str]:
     """Start an aiohttp app on a free loopback port; return its runner and base URL."""

@@ -1,7 +1,8 @@
 """Crash test: the smoke workload while `baton run` is SIGKILLed at random moments and restarted.
 
 Invariant (statefun-reference must-have 18): every acknowledged message counted exactly once,
-no state effect applied twice, every egress record delivered at least once.
+no state effect applied twice, every egress record delivered at least once. Without idempotency
+keys, a message whose answer was cut off is ambiguous: it counts at most once.
 """
 
 from __future__ import annotations
@@ -93,36 +94,44 @@ async def _feed_until_killed(
     ingress: str,
     pending: deque[tuple[int, dict]],
     acked: set[int],
+    ambiguous: set[int] | None = None,
     in_flight: int = 32,
 ) -> None:
-    """Send pending commands; a command whose acknowledgement is lost goes back to `pending`."""
+    """Send pending commands until the connection fails.
+
+    With `ambiguous` None every command carries an idempotency key, and one whose
+    acknowledgement is lost goes back to `pending`. Otherwise no key is sent: a command whose
+    connection was cut after sending is ambiguous (maybe delivered) and never sent again.
+    """
 
     async def worker() -> None:
         while pending:
             index, source = pending.popleft()
+            headers = {"Content-Type": f"application/vnd.{COMMANDS_TYPE}"}
+            if ambiguous is None:
+                headers["Idempotency-Key"] = f"cmd-{index}"  # a retry is never delivered twice
             try:
                 async with session.put(
                     f"{ingress}/{FUNCTION_TYPE}/{source['target']}",
                     data=json.dumps(source["commands"]),
-                    headers={
-                        "Content-Type": f"application/vnd.{COMMANDS_TYPE}",
-                        "Idempotency-Key": f"cmd-{index}",  # a retry is never delivered twice
-                    },
+                    headers=headers,
                 ) as response:
                     await response.read()
                     assert response.status in (200, 202), response.status
                     acked.add(index)
-            except (TimeoutError, aiohttp.ClientError):
-                pending.appendleft((index, source))  # not acknowledged: send it again later
+            except (TimeoutError, aiohttp.ClientError) as error:
+                if ambiguous is None or isinstance(error, aiohttp.ClientConnectorError):
+                    pending.appendleft((index, source))  # not delivered: send it again later
+                else:
+                    ambiguous.add(index)
                 return
 
     await asyncio.gather(*(worker() for _ in range(in_flight)))
 
 
-@pytest.mark.timeout(600)
-async def test_smoke_workload_survives_repeated_sigkill(tmp_path):
-    rng = random.Random(20261126)
-    commands = generate(seed=7, count=COMMANDS, n_ids=N_IDS)
+async def _set_up(tmp_path: Path) -> tuple[asyncio.subprocess.Process, str, str, int, BatonProcess]:
+    """The smoke function server and a `baton run` for it (not started): (function server,
+    ingress URL, egress URL, admin port, baton)."""
     function_server, function_url = await _start_function_server()
     ingress_port, egress_port, admin_port = _free_port(), _free_port(), _free_port()
     module = tmp_path / "module.yaml"
@@ -143,7 +152,14 @@ spec:
   topics: [{EVENTS_TOPIC}, verification]
 """)
     ingress, egress = f"http://127.0.0.1:{ingress_port}", f"http://127.0.0.1:{egress_port}"
-    baton = BatonProcess(module, tmp_path / "data", admin_port)
+    return function_server, ingress, egress, admin_port, BatonProcess(module, tmp_path / "data", admin_port)
+
+
+@pytest.mark.timeout(600)
+async def test_smoke_workload_survives_repeated_sigkill(tmp_path):
+    rng = random.Random(20261126)
+    commands = generate(seed=7, count=COMMANDS, n_ids=N_IDS)
+    function_server, ingress, egress, admin_port, baton = await _set_up(tmp_path)
     pending = deque(enumerate(commands))
     acked: set[int] = set()
     kills = 0
@@ -182,3 +198,46 @@ spec:
             function_server.terminate()
             await function_server.wait()
     assert os.path.exists(tmp_path / "data" / "baton.db")
+
+
+@pytest.mark.timeout(300)
+async def test_without_keys_every_count_is_within_acknowledged_and_ambiguous(tmp_path):
+    rng = random.Random(20261130)
+    n_ids, count = 64, 2_500
+    commands = generate(seed=11, count=count, n_ids=n_ids)
+    function_server, ingress, egress, admin_port, baton = await _set_up(tmp_path)
+    pending = deque(enumerate(commands))
+    acked: set[int] = set()
+    ambiguous: set[int] = set()
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+        # aiohttp >= 3.9 re-sends a request on its own when a kept-alive connection drops:
+        # switched off, so a cut connection surfaces here and is counted as ambiguous.
+        session._retry_connection = False
+        try:
+            for _ in range(2):
+                await baton.start(session)
+                feeding = asyncio.create_task(
+                    _feed_until_killed(session, ingress, pending, acked, ambiguous)
+                )
+                await asyncio.sleep(rng.uniform(0.2, 0.6))  # the scenario: a random crash moment
+                await baton.kill()
+                await feeding
+            assert pending, "the workload should outlast the crashes; raise the count"
+            await baton.start(session)
+            await _feed_until_killed(session, ingress, pending, acked, ambiguous)
+            assert not pending and len(acked) + len(ambiguous) == count
+            await wait_quiescent_admin(session, f"http://127.0.0.1:{admin_port}", timeout=120)
+            actual = await verify(session, ingress, egress, n_ids)
+        finally:
+            await baton.stop()
+            function_server.terminate()
+            await function_server.wait()
+    low = expected_counts([commands[i] for i in acked], n_ids)
+    slack = expected_counts([commands[i] for i in ambiguous], n_ids)
+    outside = {
+        i: (actual.get(i, 0), low[i], low[i] + slack[i])
+        for i in low
+        if not low[i] <= actual.get(i, 0) <= low[i] + slack[i]
+    }
+    print(f"{len(acked)} acknowledged, {len(ambiguous)} ambiguous (connection cut by SIGKILL)")
+    assert not outside, f"counts outside [acknowledged, acknowledged + ambiguous]: {outside}"

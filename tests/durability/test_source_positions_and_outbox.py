@@ -11,7 +11,7 @@ from baton.module.typename import TypeName
 from baton.runtime import Address, Runtime
 from baton.runtime.connectors.source import unroutable
 from baton.runtime.messages import EgressRecord, Message, SourcePosition
-from baton.runtime.sqlite_store import SCHEMA_V1, SCHEMA_VERSION, SqliteStore
+from baton.runtime.sqlite_store import SCHEMA_VERSION, SqliteStore
 from baton.runtime.store import MemoryStore, Store
 from tests.conftest import playground_module
 
@@ -41,13 +41,12 @@ async def test_positions_survive_a_restart(tmp_path):
     assert SqliteStore(tmp_path / "data").positions("in/a") == {"orders/0": "42"}
 
 
-def test_a_version_1_file_is_migrated_and_keeps_its_rows(tmp_path):
+def test_a_version_2_file_is_migrated_and_keeps_its_rows(tmp_path):
     data = tmp_path / "data"
-    data.mkdir()
+    SqliteStore(data).close()  # a current file, then taken back to schema 2
     db = sqlite3.connect(data / "baton.db")
-    db.executescript(SCHEMA_V1)
+    db.executescript("DROP TABLE source_positions; DROP TABLE sequences; PRAGMA user_version=2;")
     db.execute("INSERT INTO outbox VALUES (7, 'out/k', 't', 'x/y', X'01')")
-    db.execute("PRAGMA user_version=1")
     db.commit()
     db.close()
     store = SqliteStore(data)
@@ -55,7 +54,7 @@ def test_a_version_1_file_is_migrated_and_keeps_its_rows(tmp_path):
     store.set_position("in/a", "t/0", "5")
     store.close()
     db = sqlite3.connect(data / "baton.db")
-    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     assert db.execute("SELECT * FROM source_positions").fetchall() == [("in/a", "t/0", "5")]
 
 

@@ -10,8 +10,9 @@ import pytest
 from statefun import IntType, StatefulFunctions, ValueSpec, message_builder
 
 from baton.module import load_module_text
-from baton.runtime import Address, Message, Runtime
+from baton.runtime import SYSTEM_CLOCK, Address, Clock, Message, Runtime
 from baton.runtime.sqlite_store import SCHEMA_VERSION, SqliteStore, StoreError
+from baton.testing import VirtualClock
 from tests.conftest import eventually, playground_module
 from tests.runtime.test_python_sdk import JSON, emit
 
@@ -36,11 +37,13 @@ def counter_functions() -> StatefulFunctions:
     return functions
 
 
-async def _runtime(tmp_path, url: str, store: SqliteStore | None = None) -> Runtime:
+async def _runtime(
+    tmp_path, url: str, store: SqliteStore | None = None, clock: Clock = SYSTEM_CLOCK
+) -> Runtime:
     """A started runtime on `<tmp_path>/data` (or on `store`, for tests that inspect the store)."""
     module = load_module_text(playground_module(url), "module.yaml")
     store = store if store is not None else SqliteStore(tmp_path / "data")
-    runtime = Runtime(module, store, admin_port=None)
+    runtime = Runtime(module, store, admin_port=None, clock=clock)
     await runtime.start()
     return runtime
 
@@ -51,8 +54,9 @@ def _count(runtime: Runtime, id_: str) -> int | None:
 
 
 async def test_state_outbox_mailbox_and_timers_survive_a_restart(tmp_path, function_server):
+    clock = VirtualClock()
     url = await function_server(counter_functions())
-    runtime = await _runtime(tmp_path, url)
+    runtime = await _runtime(tmp_path, url, clock=clock)
     await runtime.ingest(*[
         Message(Address("example", "counter", "a"), None, JSON.typename, json.dumps({"label": n}).encode())
         for n in range(3)
@@ -65,11 +69,14 @@ async def test_state_outbox_mailbox_and_timers_survive_a_restart(tmp_path, funct
     await runtime.stop()
 
     store = SqliteStore(tmp_path / "data")
-    runtime = await _runtime(tmp_path, url, store)
+    runtime = await _runtime(tmp_path, url, store, clock=clock)
     try:
         assert _count(runtime, "a") == 3
         outbox = store.outbox_size("io.statefun.playground/egress", "out")
         assert outbox == 4  # three for a, one for b: unread records wait in the durable queue
+        await clock.advance(timedelta(milliseconds=299))
+        assert _count(runtime, "b") == 1  # not yet due
+        await clock.advance(timedelta(milliseconds=1))
         await eventually(lambda: _count(runtime, "b") == 2, timeout=5)  # the timer fired
     finally:
         await runtime.stop()
@@ -127,27 +134,22 @@ async def test_a_full_disk_pauses_ingress_and_loses_nothing(tmp_path, function_s
 
 
 async def test_a_timer_due_while_down_fires_right_after_start(tmp_path, function_server):
-    import time
-
+    clock = VirtualClock()
     url = await function_server(counter_functions())
-    runtime = await _runtime(tmp_path, url)
+    runtime = await _runtime(tmp_path, url, clock=clock)
     await runtime.ingest(Message(Address("example", "counter", "t"), None, JSON.typename,
                                  json.dumps({"later_ms": 1500}).encode()))
     await eventually(lambda: _count(runtime, "t") == 1)
     await runtime.stop()
-    stopped = time.time()
     with sqlite3.connect(tmp_path / "data" / "baton.db") as db:
         [(fire_at,)] = db.execute("SELECT fire_at FROM delayed").fetchall()
-    assert fire_at > stopped  # it was still pending when baton stopped
+    assert fire_at == pytest.approx(clock.now() + 1.5)  # still pending when baton stopped
 
-    import asyncio
-
-    await asyncio.sleep(max(0.0, fire_at - time.time()) + 0.1)  # the scenario: down past the due time
-    runtime = await _runtime(tmp_path, url)
+    await clock.advance(timedelta(hours=1))  # the scenario: down past the due time
+    runtime = await _runtime(tmp_path, url, clock=clock)
     try:
-        started = time.time()
+        # Fired at start: the clock no longer moves, so a fresh 1.5 s delay would never end.
         await eventually(lambda: _count(runtime, "t") == 2, timeout=5)
-        assert time.time() - started < 0.75  # fired at once, not after another 1.5 s delay
     finally:
         await runtime.stop()
 

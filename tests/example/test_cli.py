@@ -21,6 +21,7 @@ from baton.cli import cli
 from functions.messages import TOPIC_COMPLETED, TOPIC_INCOMPLETE
 from proto.orders_pb2 import OrderLine
 from tests.conftest import eventually, playground_module
+from tests.example.conftest import pass_the_deadline
 
 
 async def baton(*args: str, input: bytes | str | None = None, env: dict | None = None) -> Result:
@@ -141,14 +142,17 @@ async def test_send_state_and_egress_drive_an_order(orders_app, tmp_path):
 
 async def test_egress_follow_waits_for_records_that_come_later(orders_app):
     admin = orders_app.admin
-    # Without --follow the reader would give up after 1 s without a record; the alert takes 1.5 s.
     follow = asyncio.ensure_future(
         baton("egress", TOPIC_INCOMPLETE, "--follow", "--max", "1", "--admin", admin)
     )
     # Not through the CLI: CliRunner swaps sys.stdout, so two cannot run at once.
     body = b'{"line_no": 1, "sku": "MUG-04", "quantity": 1}'
     assert await orders_app.send("orders/order/o-late", body, "application/vnd.orders/OrderLine") == 202
-    followed = await asyncio.wait_for(follow, 30)  # the alert comes after the 1.5 s deadline
+    # The scenario: the alert comes later than a reader without --follow waits (1 s).
+    await asyncio.sleep(1.2)
+    assert not follow.done()
+    await pass_the_deadline(orders_app)
+    followed = await asyncio.wait_for(follow, 30)
     assert followed.exit_code == 0, followed.output
     assert json.loads(followed.output)["order_id"] == "o-late"
 

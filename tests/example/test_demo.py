@@ -15,7 +15,8 @@ from functions.demo import Config, print_report, run
 from functions.stream import generate
 from functions.summary import Outcomes, fulfillment_outcome, summarize
 from tests.conftest import ROOT
-from tests.example.conftest import DEADLINE_MS
+
+DEADLINE_MS = 1500  # the demo runs in real time, as users run it: a short deadline keeps it quick
 
 
 def free_ports_config(tmp_path, **overrides) -> Config:
@@ -89,3 +90,19 @@ async def test_python_m_functions_runs_reconciles_and_stays_up_until_ctrl_c(tmp_
         proc.send_signal(signal.SIGINT)
         code = await asyncio.wait_for(proc.wait(), 30)
     assert code == 0
+
+
+async def test_the_sender_sends_each_event_with_its_idempotency_key(tmp_path):
+    from baton.module.specs import TypeName
+    from functions.demo import Example
+
+    example = Example(free_ports_config(tmp_path, deadline_ms=600_000))  # no timer fires meanwhile
+    await example.start()
+    try:
+        events = generate(30, seed=3).events[:5]
+        assert await example.send(events) == 5
+        assert await example.send(events) == 5  # as a retry would: acknowledged, not delivered
+        assert example.runtime is not None
+        assert example.runtime.metrics.of(TypeName("orders", "order")).messages_in == 5
+    finally:
+        await example.stop()

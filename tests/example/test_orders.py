@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import json
 
-from functions.messages import TOPIC_COMPLETED, TOPIC_FULFILLMENT, TOPIC_IGNORED, TOPIC_INCOMPLETE
+from baton.module.specs import TypeName
+from baton.runtime import Address
+from functions.messages import (
+    TOPIC_COMPLETED,
+    TOPIC_FULFILLMENT,
+    TOPIC_IGNORED,
+    TOPIC_INCOMPLETE,
+    TOPIC_REJECTED,
+)
 from functions.stream import DECLINED_CARD, GOOD_CARD, Event
 from proto.orders_pb2 import OrderHeader, OrderLine
 from tests.conftest import eventually
-from tests.example.conftest import send_event, take_records
+from tests.example.conftest import pass_the_deadline, send_event, take_records
 
 
 def header(order_id: str, line_count: int, customer: str = "c-0001", card: str = GOOD_CARD) -> OrderHeader:
@@ -80,6 +88,8 @@ async def test_every_outcome_of_the_order_pattern(orders_app):
     assert entered(declined_run)[-1] == "PaymentDeclined"
     assert "RefundPayment" not in entered(declined_run)
 
+    assert await app.take(TOPIC_INCOMPLETE, wait=0) is None  # no alert before the deadline
+    await pass_the_deadline(app)
     alerts = {r["order_id"]: r for r in await take_records(app, TOPIC_INCOMPLETE, 2)}
     assert set(alerts) == {"o-missing", "o-nohead"}
     missing = alerts["o-missing"]
@@ -98,7 +108,7 @@ async def test_every_outcome_of_the_order_pattern(orders_app):
         assert set(state) == {"done"}, (order_id, state)
         assert state["done"]["value"] == outcome
         assert state["done"]["expires_at"] is not None
-    assert (await app.admin_get("/metrics"))["delayed_pending"] == 0
+    assert (await app.admin_get("/metrics.json"))["delayed_pending"] == 0
 
     # Late events change nothing and say so: no new order, no second alert or completion.
     await send_event(app, Event(line("o-ok", 1), binary=True))
@@ -109,7 +119,7 @@ async def test_every_outcome_of_the_order_pattern(orders_app):
     assert ignored["o-ok"]["reason"] == "late event: the order is already completed"
     assert ignored["o-nohead"]["outcome"] == "alerted"
     assert set(await app.state("orders/order/o-ok")) == {"done"}
-    assert (await app.admin_get("/metrics"))["delayed_pending"] == 0
+    assert (await app.admin_get("/metrics.json"))["delayed_pending"] == 0
     for topic in (TOPIC_COMPLETED, TOPIC_INCOMPLETE, TOPIC_FULFILLMENT, TOPIC_IGNORED):
         assert await app.take(topic, wait=0) is None, f"unexpected record on {topic}"
 
@@ -120,23 +130,44 @@ async def test_completion_cancels_the_deadline(orders_app):
     await eventually(lambda: _delayed_pending(app, 1))
     await send_event(app, Event(header("o-1", 1), binary=False))
     assert len(await take_records(app, TOPIC_COMPLETED, 1)) == 1
-    # Cancelled at completion, not left to fire (the deadline is 1.5 s away).
-    assert (await app.admin_get("/metrics"))["delayed_pending"] == 0
+    # Cancelled at completion, not left to fire.
+    assert (await app.admin_get("/metrics.json"))["delayed_pending"] == 0
+    await pass_the_deadline(app)
+    await app.runtime.until_idle(10)
+    assert await app.take(TOPIC_INCOMPLETE, wait=0) is None
 
 
 async def _delayed_pending(app, count: int) -> bool:
-    return (await app.admin_get("/metrics"))["delayed_pending"] == count
+    return (await app.admin_get("/metrics.json"))["delayed_pending"] == count
 
 
 async def test_unreadable_events_are_reported_not_retried(orders_app):
     app = orders_app
-    assert await app.send("orders/order/o-bad", b"{not json", "application/vnd.orders/OrderLine") == 202
+    assert await app.send("orders/order/o-bad", b"{not json", "application/vnd.orders/OrderHeader") == 202
     assert await app.send("orders/order/o-bad", b"hello") == 202  # io.statefun.types/string
-    body = json.dumps({"orderId": "o-other", "lineNo": 1}).encode()  # lowerCamelCase is fine
+    body = json.dumps({"orderId": "o-other", "lineNo": 1, "sku": "MUG-04", "quantity": 1}).encode()
     assert await app.send("orders/order/o-bad", body, "application/vnd.orders/OrderLine") == 202
     reasons = [r["reason"] for r in await take_records(app, TOPIC_IGNORED, 3)]
-    assert reasons[0].startswith("malformed JSON for orders/OrderLine")
+    assert reasons[0].startswith("malformed JSON for orders/OrderHeader")
     assert reasons[1].startswith("unknown message type")
     assert reasons[2].startswith("order_id 'o-other' contradicts the address id")
     assert await app.state("orders/order/o-bad") == {}
     assert await app.admin_get("/parked") == []
+
+
+async def test_lines_that_fail_a_rule_are_dead_lettered_before_the_function(orders_app):
+    """module.yaml's rules: a line with quantity 0 or a malformed SKU goes to orders-rejected."""
+    app = orders_app
+    await send_event(app, Event(line("o-dq", 1, quantity=0), binary=True))
+    await send_event(app, Event(line("o-dq", 2, sku="mug-04"), binary=False))
+    await send_event(app, Event(line("o-dq", 3, sku="OOS-MUG-04"), binary=False))  # a known SKU
+    records = await take_records(app, TOPIC_REJECTED, 2)
+    assert [(r["rule"], r["target"]) for r in records] == [
+        ("positive-quantity", "orders/order/o-dq"), ("sku-format", "orders/order/o-dq"),
+    ]
+    assert records[1]["json"]["sku"] == "mug-04"
+    await eventually(lambda: app.runtime.backlog(Address("orders", "order", "o-dq")) == 0)
+    metrics = (await app.admin_get("/metrics.json"))["rules"]
+    assert metrics["positive-quantity"] == {"checked": 3, "failed": 1}
+    assert metrics["sku-format"] == {"checked": 3, "failed": 1}
+    assert app.runtime.metrics.of(TypeName("orders", "order")).messages_in == 1

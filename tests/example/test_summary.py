@@ -7,7 +7,13 @@ import json
 import pytest
 
 from functions.demo import DATA_MARKER, fresh_data_dir
-from functions.messages import TOPIC_COMPLETED, TOPIC_FULFILLMENT, TOPIC_IGNORED, TOPIC_INCOMPLETE
+from functions.messages import (
+    TOPIC_COMPLETED,
+    TOPIC_FULFILLMENT,
+    TOPIC_IGNORED,
+    TOPIC_INCOMPLETE,
+    TOPIC_REJECTED,
+)
 from functions.stream import PlannedOrder, generate, scenario_plan
 from functions.summary import Outcomes, fulfillment_outcome, reconcile, summarize
 
@@ -23,7 +29,10 @@ def records_for(order: PlannedOrder) -> list[tuple[str, str]]:
     """The records the example emits for an order that behaves as planned."""
     if order.expected.alerted:
         alert = {"order_id": order.order_id, "header_received": order.scenario != "missing-header"}
-        return [(TOPIC_INCOMPLETE, json.dumps(alert))]
+        rejected = {"rule": order.expected.dead_lettered, "target": f"orders/order/{order.order_id}"}
+        return [(TOPIC_INCOMPLETE, json.dumps(alert))] + (
+            [(TOPIC_REJECTED, json.dumps(rejected))] if order.expected.dead_lettered else []
+        )
     total = sum(l.quantity * l.unit_price_cents for l in order.lines)
     completed = {"header": {"order_id": order.order_id}, "total_cents": str(total)}
     outcome = order.expected.fulfillment
@@ -109,11 +118,11 @@ def test_fulfillment_outcomes_name_the_reason():
 def test_every_scenario_is_planned_even_for_a_small_stream():
     import random
 
-    plan = scenario_plan(6, random.Random(1))
+    plan = scenario_plan(8, random.Random(1))
     assert sorted(set(plan)) == sorted(["ok", "missing-line", "missing-header", "declined", "fraud",
-                                        "out-of-stock"])
+                                        "out-of-stock", "zero-quantity", "bad-sku"])
     with pytest.raises(ValueError):
-        scenario_plan(5, random.Random(1))
+        scenario_plan(7, random.Random(1))
 
 
 def test_the_stream_sends_lines_before_headers_and_drops_what_it_plans_to():
@@ -155,3 +164,23 @@ def test_the_data_dir_is_emptied_only_if_the_example_wrote_it(tmp_path):
         assert (mine / "baton.db").exists()
     finally:
         busy.close()
+
+
+def test_the_summary_counts_dead_lettered_lines_and_reconciles_them():
+    stream = generate(40, seed=3)
+    records = [r for order in stream.orders for r in records_for(order)]
+    planned = [o for o in stream.orders if o.expected.dead_lettered]
+    summary = summarize(Outcomes.of(records))
+    assert summary.dead_lettered == {
+        "positive-quantity": sum(o.scenario == "zero-quantity" for o in planned),
+        "sku-format": sum(o.scenario == "bad-sku" for o in planned),
+    }
+    assert all(summary.dead_lettered.values())
+    missing = planned[0]
+    without = [r for r in records if not (r[0] == TOPIC_REJECTED and missing.order_id in r[1])]
+    extra = (TOPIC_REJECTED, json.dumps({"rule": "sku-format", "target": "orders/order/o-0001x"}))
+    assert reconcile(Outcomes.of([*without, extra]), stream) == [
+        f"{missing.order_id} ({missing.scenario}): expected 1 line dead-lettered by rule "
+        f"{missing.expected.dead_lettered}, got 0",
+        "o-0001x: 1 line(s) dead-lettered by rule sku-format, none planned",
+    ]

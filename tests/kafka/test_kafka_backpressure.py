@@ -8,6 +8,7 @@ from statefun import IntType, StatefulFunctions, ValueSpec
 
 from baton.module import load_module_text
 from baton.runtime import Runtime
+from baton.runtime.admission import Limits
 from baton.runtime.connectors.kafka_source import KafkaSource
 from tests.conftest import eventually
 from tests.kafka.conftest import create_topics, produce
@@ -37,7 +38,7 @@ spec:
   consumerGroupId: slow
   startupPosition: {{type: earliest}}
   topics: [{{topic: events, valueType: slow/Amount, targets: [slow/counter]}}]
-""", "module.yaml"), admin_port=None, max_queued=MAX_QUEUED)
+""", "module.yaml"), admin_port=None, limits=Limits(max_queued=MAX_QUEUED))
     await runtime.start()
     most_queued = 0
     try:

@@ -76,7 +76,7 @@ def module(
 
 
 async def failures(app, function_type: str = "example/counter") -> int:
-    return (await app.admin_get("/metrics"))["functions"][function_type]["invocation_failures"]
+    return (await app.admin_get("/metrics.json"))["functions"][function_type]["invocation_failures"]
 
 
 async def test_direct_invoke_completes_a_counter_flow(invoke_api, start_app):

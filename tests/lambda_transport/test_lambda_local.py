@@ -55,6 +55,6 @@ async def test_state_and_messages_flow_through_lambda_local(lambda_local, start_
     await assert_counter_flow(app)  # state 1, 2, 3; forwarded to the reporter; egressed
     await assert_counter_flow(app, entity="c2")  # another address starts from empty state
 
-    metrics = (await app.admin_get("/metrics"))["functions"]
+    metrics = (await app.admin_get("/metrics.json"))["functions"]
     assert metrics["example/counter"]["invocation_failures"] == 0
     assert metrics["example/reporter"]["out_egress"] == 6

@@ -83,7 +83,7 @@ async def test_signed_calls_complete_a_counter_flow(
         assert {"host", "x-amz-date", "x-amz-content-sha256", "x-amz-security-token"} <= set(
             signed.signed_headers
         )
-    metrics = await app.admin_get("/metrics")
+    metrics = await app.admin_get("/metrics.json")
     assert metrics["functions"]["example/counter"]["invocation_failures"] == 0
 
 

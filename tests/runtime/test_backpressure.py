@@ -8,7 +8,7 @@ import json
 from statefun import IntType, StatefulFunctions, ValueSpec
 
 from baton.module import load_module_text
-from baton.runtime import Address, Message, Runtime
+from baton.runtime import Address, Limits, Message, Runtime
 from tests.conftest import eventually, playground_module
 from tests.runtime.test_python_sdk import JSON
 
@@ -54,7 +54,7 @@ async def test_too_many_batches_in_flight_pause_ingress(function_server):
     gate = asyncio.Event()
     url = await function_server(gated_counter(gate))
     module = load_module_text(playground_module(url), "module.yaml")
-    async with Runtime(module, admin_port=None, max_inflight=2) as runtime:
+    async with Runtime(module, admin_port=None, limits=Limits(max_inflight=2)) as runtime:
         await runtime.ingest(_message("x"), _message("y"))  # two addresses in flight: the limit
         paused = asyncio.create_task(runtime.ingest(_message("z")))
         await eventually(lambda: runtime.status().inflight == 2)

@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from baton.module import load_module_text
 from tests.conftest import playground_module
 
 # Only conftest *fixtures* are used (start_app); nothing is imported from tests.conftest, so this
@@ -23,6 +24,7 @@ from tests.conftest import playground_module
 JS_DIR = Path(__file__).resolve().parent.parent / "js"
 NODE = shutil.which("node")
 STARTUP_DEADLINE = 15.0
+JSON = "example/Json"  # the typename of the JSON commands functions.js reads
 
 
 @pytest.fixture
@@ -111,27 +113,23 @@ async def test_js_greeter_counts_visits_forwards_and_egresses(js_functions, star
     assert "visits" not in await app.state("example/greeter/Bob")
 
 
-async def test_js_delayed_message_fires_after_its_delay(js_functions, start_app):
-    app = await start_app(module_yaml(js_functions))
-    delay_ms = 500
-    sent = time.time()
-    command = {"op": "schedule", "ms": delay_ms, "label": "later"}
-    assert await app.send("example/scheduler/d", json.dumps(command)) == 202
-
-    record = await take_json(app, "out")
-    waited = time.time() - sent
-    assert record["label"] == "later"
-    assert record["ms"] == delay_ms
-    # Measured in node from the sendAfter call to the sink's invocation, and end to end here.
-    assert record["elapsed"] >= delay_ms, record
-    assert waited >= delay_ms / 1000
+async def test_js_delayed_message_fires_after_its_delay(js_functions, baton_harness):
+    """On baton.testing's virtual clock: not a millisecond early, exactly once, from its sender."""
+    h = await baton_harness(load_module_text(module_yaml(js_functions)))
+    await h.send("example/scheduler/d", {"op": "schedule", "ms": 500, "label": "later"}, type=JSON)
+    await h.advance(timedelta(milliseconds=499))
+    assert await h.egress("out") == []
+    await h.advance(timedelta(milliseconds=1))
+    [record] = [r.json() for r in await h.egress("out")]
+    assert (record["label"], record["ms"]) == ("later", 500)
     # A delayed message comes from the function that scheduled it.
     assert record["caller"] == "example/scheduler/d"
-    assert await app.take("out", wait=0.2) is None  # delivered exactly once
+    await h.until_idle(timers=True)
+    assert await h.egress("out") == []  # delivered exactly once
 
 
-async def test_js_cancellation_before_the_delay_wins(js_functions, start_app):
-    app = await start_app(module_yaml(js_functions))
+async def test_js_cancellation_before_the_delay_wins(js_functions, baton_harness):
+    h = await baton_harness(load_module_text(module_yaml(js_functions)))
     commands = [
         {"op": "schedule", "ms": 400, "token": "tok", "label": "cancelled"},
         {"op": "cancel", "token": "tok"},
@@ -139,9 +137,7 @@ async def test_js_cancellation_before_the_delay_wins(js_functions, start_app):
         {"op": "schedule", "ms": 800, "label": "sentinel"},
     ]
     for command in commands:
-        assert await app.send("example/scheduler/c", json.dumps(command)) == 202
-
-    first = await take_json(app, "out")
-    assert first["label"] == "sentinel", first
-    assert first["elapsed"] >= 800
-    assert await app.take("out", wait=0.2) is None
+        await h.send("example/scheduler/c", command, type=JSON)
+    await h.until_idle(timers=True)
+    assert [r.json()["label"] for r in await h.egress("out")] == ["sentinel"]
+    assert h.now().timestamp() - h.runtime.started_at == pytest.approx(0.8, abs=1e-6)

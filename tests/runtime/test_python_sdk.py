@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from datetime import timedelta
 
 from aiohttp import web
@@ -19,6 +18,7 @@ from statefun import (
     message_builder,
 )
 
+from baton.module import load_module_text
 from baton.module.specs import TypeName
 from baton.runtime import Address
 from tests.conftest import eventually, playground_module, serve_app
@@ -87,7 +87,7 @@ async def test_greeter_flow_counts_forwards_and_egresses(function_server, start_
 
     state = await app.state("example/person/Bob")
     assert state["visits"] == {"typename": "io.statefun.types/int", "value": 2, "expires_at": None}
-    metrics = await app.admin_get("/metrics")
+    metrics = await app.admin_get("/metrics.json")
     assert metrics["functions"]["example/person"]["messages_in"] == 3
     assert metrics["functions"]["example/greeter"]["out_egress"] == 3
 
@@ -143,30 +143,35 @@ def _addr(text: str) -> Address:
     return Address.parse(text)
 
 
-async def test_delayed_message_fires_after_its_delay(function_server, start_app):
+async def test_delayed_message_fires_after_its_delay(baton_harness):
+    """On a virtual clock (over real HTTP): not a millisecond early, and from its sender."""
     functions = StatefulFunctions()
 
     @functions.bind("example/timer")
     async def timer(context, message):
-        body = message.as_type(JSON)
-        if body["kind"] == "start":
+        if message.as_type(JSON)["kind"] == "start":
             context.send_after(
                 timedelta(milliseconds=300),
                 message_builder(
-                    target_typename="example/timer",
-                    target_id=context.address.id,
-                    value={"kind": "fired", "sent_at": body["sent_at"]},
-                    value_type=JSON,
+                    target_typename="example/timer", target_id=context.address.id,
+                    value={"kind": "fired"}, value_type=JSON,
                 ),
             )
         else:
-            emit(context, "out", {"elapsed": time.time() - body["sent_at"], "caller": str(context.caller.id)})
+            emit(context, "out", {"caller": str(context.caller.id)})
 
-    app = await start_app(playground_module(await function_server(functions)))
-    await app.send("example/timer/t1", json.dumps({"kind": "start", "sent_at": time.time()}))
-    record = json.loads(await app.take("out"))
-    assert record["elapsed"] >= 0.3
-    assert record["caller"] == "t1"  # a delayed message comes from its sender
+    h = await baton_harness(harness_module(), functions, http=True)
+    await h.send("example/timer/t1", {"kind": "start"}, type=JSON)
+    await h.advance(timedelta(milliseconds=299))
+    assert await h.egress("out") == []
+    await h.advance(timedelta(milliseconds=1))
+    [record] = await h.egress("out")
+    assert record.json()["caller"] == "t1"  # a delayed message comes from its sender
+
+
+def harness_module():
+    """playground_module for baton.testing's Harness (which points the endpoint at its server)."""
+    return load_module_text(playground_module("http://replaced-by-the-harness.invalid/statefun"))
 
 
 def canceller_functions() -> StatefulFunctions:
@@ -199,38 +204,38 @@ def canceller_functions() -> StatefulFunctions:
     return functions
 
 
-async def test_cancellation_before_the_delay_wins(function_server, start_app):
-    app = await start_app(playground_module(await function_server(canceller_functions())))
-    await app.send(
-        "example/sched/a", json.dumps({"op": "schedule", "ms": 400, "token": "t", "label": "cancelled"})
-    )
-    await app.send("example/sched/a", json.dumps({"op": "cancel", "token": "t"}))
-    # A later sentinel: if the cancelled message were still pending it would arrive first.
-    await app.send("example/sched/a", json.dumps({"op": "schedule", "ms": 800, "label": "sentinel"}))
-    assert await app.take("out") == "sentinel"
-    assert await app.take("out", wait=0) is None
+async def labels(h) -> list[str]:
+    """Fire every delayed message (virtual time); the labels that arrived, in order."""
+    await h.until_idle(timers=True)
+    return [record.payload for record in await h.egress("out")]
 
 
-async def test_cancellation_tokens_are_scoped_by_sender_id(function_server, start_app):
-    app = await start_app(playground_module(await function_server(canceller_functions())))
-    await app.send(
-        "example/sched/a", json.dumps({"op": "schedule", "ms": 400, "token": "t", "label": "from-a"})
-    )
+async def test_cancellation_before_the_delay_wins(baton_harness):
+    h = await baton_harness(harness_module(), canceller_functions(), http=True)
+    await h.send("example/sched/a", {"op": "schedule", "ms": 400, "token": "t", "label": "cancelled"},
+                 type=JSON)
+    await h.send("example/sched/a", {"op": "cancel", "token": "t"}, type=JSON)
+    await h.send("example/sched/a", {"op": "schedule", "ms": 800, "label": "sentinel"}, type=JSON)
+    assert await labels(h) == ["sentinel"]
+
+
+async def test_cancellation_tokens_are_scoped_by_sender_id(baton_harness):
+    h = await baton_harness(harness_module(), canceller_functions(), http=True)
+    await h.send("example/sched/a", {"op": "schedule", "ms": 400, "token": "t", "label": "from-a"},
+                 type=JSON)
     # Another id cannot cancel it (no-op) ...
-    await app.send("example/sched/b", json.dumps({"op": "cancel", "token": "t"}))
-    assert await app.take("out") == "from-a"
+    await h.send("example/sched/b", {"op": "cancel", "token": "t"}, type=JSON)
+    assert await labels(h) == ["from-a"]
     # ... but another function type with the same id can (StateFun keys by id only).
-    await app.send(
-        "example/sched/a", json.dumps({"op": "schedule", "ms": 400, "token": "u", "label": "from-a-2"})
-    )
-    await app.send("example/other/a", json.dumps({"token": "u"}))
-    await app.send("example/sched/a", json.dumps({"op": "schedule", "ms": 800, "label": "sentinel"}))
-    assert await app.take("out") == "sentinel"
+    await h.send("example/sched/a", {"op": "schedule", "ms": 400, "token": "u", "label": "from-a-2"},
+                 type=JSON)
+    await h.send("example/other/a", {"token": "u"}, type=JSON)
+    await h.send("example/sched/a", {"op": "schedule", "ms": 800, "label": "sentinel"}, type=JSON)
+    assert await labels(h) == ["sentinel"]
     # A token can be reused once its message was delivered or cancelled.
-    await app.send(
-        "example/sched/a", json.dumps({"op": "schedule", "ms": 10, "token": "t", "label": "reused"})
-    )
-    assert await app.take("out") == "reused"
+    await h.send("example/sched/a", {"op": "schedule", "ms": 10, "token": "t", "label": "reused"},
+                 type=JSON)
+    assert await labels(h) == ["reused"]
 
 
 async def test_duplicate_pending_token_parks_the_sender(function_server, start_app):
@@ -260,37 +265,39 @@ def ttl_functions() -> StatefulFunctions:
     return functions
 
 
-async def _read(app, address: str):
-    await app.send(address, json.dumps({"op": "read"}))
-    return json.loads(await app.take("out"))["value"]
+async def _read(h, address: str):
+    await h.send(address, {"op": "read"}, type=JSON)
+    await h.until_idle()
+    [record] = await h.egress("out")
+    return record.json()["value"]
 
 
-async def test_ttl_after_write_expires_even_when_read(function_server, start_app):
-    app = await start_app(playground_module(await function_server(ttl_functions())))
+async def test_ttl_after_write_expires_even_when_read(baton_harness):
+    h = await baton_harness(harness_module(), ttl_functions(), http=True)
     address = "example/after_write/k"
-    await app.send(address, json.dumps({"op": "write", "value": "v"}))
-    assert json.loads(await app.take("out"))["value"] == "v"
-    written = time.time()
-    assert await _read(app, address) == "v"
-    # Reads do not refresh an after-write TTL: it expires ~400 ms after the write.
-    while await _read(app, address) is not None:
-        assert time.time() - written < 2.0, "value never expired"
-        await asyncio.sleep(0.05)
-    assert time.time() - written >= 0.4
-    assert "value" not in await app.state(address)
+    await h.send(address, {"op": "write", "value": "v"}, type=JSON)
+    await h.until_idle()
+    assert [r.json()["value"] for r in await h.egress("out")] == ["v"]
+    # Reads do not refresh an after-write TTL: it expires 400 ms after the write.
+    for _ in range(3):
+        await h.advance(timedelta(milliseconds=130))
+        assert await _read(h, address) == "v"
+    await h.advance(timedelta(milliseconds=20))
+    assert await _read(h, address) is None
+    assert h.state(address) == {}
 
 
-async def test_ttl_after_call_is_refreshed_by_every_invocation(function_server, start_app):
-    app = await start_app(playground_module(await function_server(ttl_functions())))
+async def test_ttl_after_call_is_refreshed_by_every_invocation(baton_harness):
+    h = await baton_harness(harness_module(), ttl_functions(), http=True)
     address = "example/after_call/k"
-    await app.send(address, json.dumps({"op": "write", "value": "v"}))
-    await app.take("out")
-    started = time.time()
-    while time.time() - started < 1.0:  # 2.5x the TTL, kept alive by reads every 100 ms
-        assert await _read(app, address) == "v"
-        await asyncio.sleep(0.1)
-    await asyncio.sleep(0.6)  # the scenario: idle for longer than the TTL
-    assert await _read(app, address) is None
+    await h.send(address, {"op": "write", "value": "v"}, type=JSON)
+    await h.until_idle()
+    await h.egress("out")
+    for _ in range(10):  # 2.5x the TTL, kept alive by a read every 100 ms
+        await h.advance(timedelta(milliseconds=100))
+        assert await _read(h, address) == "v"
+    await h.advance(timedelta(milliseconds=410))  # idle for the TTL
+    assert await _read(h, address) is None
 
 
 async def test_function_that_declares_new_state_after_first_call(function_server, start_app):

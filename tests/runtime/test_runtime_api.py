@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 
 import aiohttp
 import pytest
@@ -21,6 +23,7 @@ from baton.module.specs import (
     TypeName,
 )
 from baton.runtime import Address, Listener, Message, Runtime, RuntimeAPI
+from baton.testing import VirtualClock
 from tests.conftest import RunningApp, playground_module
 from tests.runtime.test_python_sdk import JSON, canceller_functions, emit
 
@@ -30,12 +33,17 @@ def _message(address: str, body: dict) -> Message:
 
 
 async def test_until_idle_waits_for_delayed_messages_only_when_asked(function_server, start_app):
-    app = await start_app(playground_module(await function_server(canceller_functions())))
+    clock = VirtualClock()
+    app = await start_app(playground_module(await function_server(canceller_functions())), clock=clock)
     runtime = app.runtime
     await runtime.ingest(_message("example/sched/a", {"op": "schedule", "ms": 1000, "label": "later"}))
     status = await runtime.until_idle(10)
     assert (status.queued, status.inflight, status.delayed, status.parked) == (0, 0, 1, 0)
-    status = await runtime.until_idle(10, timers=True)
+    with_timers = asyncio.ensure_future(runtime.until_idle(10, timers=True))
+    await clock.advance(timedelta(milliseconds=999))
+    assert not with_timers.done()
+    await clock.advance(timedelta(milliseconds=1))
+    status = await with_timers
     assert (status.queued, status.inflight, status.delayed, status.parked) == (0, 0, 0, 0)
     assert await app.take("out", wait=0) == "later"
 

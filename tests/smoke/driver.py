@@ -56,7 +56,7 @@ async def feed(
 
 async def runtime_status(session: aiohttp.ClientSession, admin_url: str) -> dict:
     """`queued`, `inflight_batches`, `delayed_pending` and `parked` from the admin API."""
-    async with session.get(f"{admin_url}/metrics") as response:
+    async with session.get(f"{admin_url}/metrics.json") as response:
         response.raise_for_status()
         return await response.json()
 

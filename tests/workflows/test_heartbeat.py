@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
 from statefun import StatefulFunctions, StringType, ValueSpec, make_json_type, message_builder
 
+from baton.module import load_module_text
 from baton.workflows.messages import TASK_HEARTBEAT, TASK_REQUEST, TASK_RESULT, task_result
 from tests.conftest import playground_module
 
@@ -55,13 +57,15 @@ def slow_worker() -> StatefulFunctions:
     return functions
 
 
-async def test_heartbeats_keep_a_long_task_alive_and_silence_times_it_out(function_server, start_app):
-    app = await start_app(playground_module(await function_server(slow_worker()), "slow") + WORKFLOW)
-    await app.send("slow/flow/beating", json.dumps({"beat": True}), "application/vnd.slow/Start")
-    result = json.loads(await app.take("out"))
-    assert (result["status"], result["output"]) == ("SUCCEEDED", {"ticks": 5})
+async def test_heartbeats_keep_a_long_task_alive_and_silence_times_it_out(baton_harness):
+    module = load_module_text(playground_module("http://in-process.invalid/statefun", "slow") + WORKFLOW)
+    h = await baton_harness(module, slow_worker(), auto=True)
+    beating = await h.result(await h.start_workflow("slow/flow", "beating", {"beat": True}))
+    assert (beating.status, beating.output) == ("SUCCEEDED", {"ticks": 5})
+    assert beating.end_time - beating.start_time == pytest.approx(2.0)  # 5 ticks of 400 ms
 
-    await app.send("slow/flow/silent", json.dumps({"beat": False}), "application/vnd.slow/Start")
-    result = json.loads(await app.take("out"))
-    assert (result["execution"], result["status"], result["error"]) == (
-        "silent", "FAILED", "States.HeartbeatTimeout")
+    silent = await h.result(await h.start_workflow("slow/flow", "silent", {"beat": False}))
+    assert (silent.status, silent.error) == ("FAILED", "States.HeartbeatTimeout")
+    assert silent.end_time - silent.start_time == pytest.approx(1.0)  # HeartbeatSeconds: 1
+    results = {r.json()["execution"]: r.json()["status"] for r in await h.egress("out")}
+    assert results == {"beating": "SUCCEEDED", "silent": "FAILED"}

@@ -12,6 +12,7 @@ import base64
 import json
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -24,6 +25,7 @@ from baton.module.kinds import (
     KINESIS_EGRESS_RECORD_TYPE,
     PLAYGROUND_EGRESS_ID,
     PLAYGROUND_EGRESS_RECORD_TYPE,
+    WORKFLOW_START_TYPENAME,
 )
 from baton.runtime.address import Address
 from baton.runtime.typed_values import encode_builtin, is_builtin
@@ -138,11 +140,15 @@ def encode_value(typename: str, raw: bytes) -> bytes:
 @click.command(short_help="Send a message to an address.")
 @click.argument("address")
 @click.argument("data", required=False)
-@click.option("--type", "-t", "type_", default="string", show_default=True, metavar="TYPE",
+@click.option("--type", "-t", "type_", default=None, metavar="TYPE",
               help="The message's typename (<namespace>/<name>), or string, int, long, bool, "
-              "double, float (encoded as StateFun's built-in types).")
+              "double, float (encoded as StateFun's built-in types). Default: "
+              f"{WORKFLOW_START_TYPENAME} (JSON) for a workflow, else string.")
+@click.option("--idempotency-key", "key", default=None, metavar="KEY",
+              help="Sent as Idempotency-Key (default: a new random key), so that a retry of "
+              "this very request is not delivered twice; reuse a key to retry safely.")
 @admin_option
-def send(address: str, data: str | None, type_: str, admin_url: str) -> None:
+def send(address: str, data: str | None, type_: str | None, key: str | None, admin_url: str) -> None:
     """Send DATA as a message to ADDRESS (<namespace>/<type>/<id>), like an ingress would.
 
     DATA is the text itself, `-` (or nothing) for stdin, or `@file` for a file's bytes. With a
@@ -156,19 +162,44 @@ def send(address: str, data: str | None, type_: str, admin_url: str) -> None:
       baton send example/counter/a --type int 42
       baton send example/counter/a --type long -- -5    # `--` before a negative number
       baton send example/greeter/Bob "Hello"         # io.statefun.types/string
+      baton send orders/fulfillment/o-1 '{"order_id": "o-1"}'   # a workflow: JSON input
       protoc --encode=orders.OrderLine orders.proto < line.txt | \\
         baton send orders/order/o-1 --type type.googleapis.com/orders.OrderLine -
     """
     target = _address(address)
-    typename = resolve_typename(type_)
+    client = AdminClient(admin_url)
+    if type_ is None:
+        typename = WORKFLOW_START_TYPENAME if _is_workflow(client, target) else f"{BUILTIN_NAMESPACE}/string"
+    else:
+        typename = resolve_typename(type_)
     body = encode_value(typename, read_data(data))
+    if typename == WORKFLOW_START_TYPENAME:
+        try:
+            json.loads(body)
+        except ValueError as error:
+            raise click.BadParameter(
+                f"a workflow's input is JSON ({error}); e.g. '{{\"order_id\": \"o-1\"}}'",
+                param_hint="DATA",
+            ) from None
     status, reply = _call(
-        AdminClient(admin_url), "POST", f"/send/{_path(target)}", body,
-        {"Content-Type": f"application/vnd.{typename}"},
+        client, "POST", f"/send/{_path(target)}", body,
+        {"Content-Type": f"application/vnd.{typename}", "Idempotency-Key": key or str(uuid.uuid4())},
     )
+    if status == 200:
+        click.echo(f"already sent to {target} (same idempotency key); not delivered again")
+        return
     if status != 202:
         raise _fail(status, reply, f"not sent to {target}")
     click.echo(f"sent to {target}: {typename}, {len(body)} bytes")
+
+
+def _is_workflow(client: AdminClient, target: Address) -> bool:
+    """Whether a running baton serves the target's function type as a workflow."""
+    status, body = _call(client, "GET", "/workflows")
+    if status != 200:
+        return False
+    function_type = f"{target.namespace}/{target.type}"
+    return any(w.get("workflow") == function_type for w in json.loads(body))
 
 
 # --- state ------------------------------------------------------------------------------------
@@ -222,6 +253,52 @@ def state(address: str, as_json: bool, admin_url: str) -> None:
         click.echo(f"  backlog: {data['backlog']} message(s) not yet applied")
     if data.get("parked"):
         click.echo(f"  PARKED: {data['parked']}  (baton resume {target} | baton dead-letter {target})")
+
+
+@click.command(short_help="List the addresses of a function type that hold state.")
+@click.argument("function_type", metavar="TYPE")
+@click.option("--prefix", default="", help="Only ids starting with this.")
+@click.option("--after", default=None, metavar="ID", help="Start after this id (the next page).")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000),
+              help="At most this many.")
+@click.option("--all", "every", is_flag=True, help="Every page, not just the first.")
+@admin_option
+def addresses(function_type: str, prefix: str, after: str | None, limit: int, every: bool,
+              admin_url: str) -> None:
+    """List the addresses of function TYPE (<namespace>/<name>) that hold state, one per line,
+    in id order, read page by page from the store.
+
+    \b
+    Examples:
+      baton addresses orders/order                  # the first 50
+      baton addresses orders/order --prefix o-00 --all
+      baton addresses orders/fulfillment --after o-0050
+    """
+    if function_type.count("/") != 1 or function_type.startswith("/") or function_type.endswith("/"):
+        raise click.BadParameter(
+            f"{function_type!r} is not a function type: write <namespace>/<name>, e.g. orders/order",
+            param_hint="TYPE",
+        )
+    client = AdminClient(admin_url)
+    path = f"/addresses/{'/'.join(quote(p, safe='') for p in function_type.split('/'))}"
+    shown = 0
+    while True:
+        query = f"?limit={limit}&prefix={quote(prefix, safe='')}"
+        if after is not None:
+            query += f"&after={quote(after, safe='')}"
+        page = get_json(client, path + query, f"cannot list addresses of {function_type}")
+        for address in page["addresses"]:
+            click.echo(address)
+        shown += len(page["addresses"])
+        after = page["next"]
+        if after is None:
+            break
+        if not every:
+            click.echo(f"(more: baton addresses {function_type} --after {after})", err=True)
+            break
+    if shown == 0:
+        matching = f" with id prefix {prefix!r}" if prefix else ""
+        click.echo(f"no address of {function_type} holds state{matching}", err=True)
 
 
 # --- egress -----------------------------------------------------------------------------------
@@ -347,21 +424,33 @@ def parked(as_json: bool, admin_url: str) -> None:
         click.echo(f"    {entry['reason']}")
 
 
-@click.command(short_help="Invoke a parked address again.")
-@click.argument("address")
+@click.command(short_help="Invoke a parked address (or every one) again.")
+@click.argument("address", required=False)
+@click.option("--all", "every", is_flag=True, help="Resume every parked address.")
 @admin_option
-def resume(address: str, admin_url: str) -> None:
-    """Invoke a parked ADDRESS again (after fixing what made it fail).
+def resume(address: str | None, every: bool, admin_url: str) -> None:
+    """Invoke a parked ADDRESS again (after fixing what made it fail), or all of them.
 
     \b
-    Example:
+    Examples:
       baton resume orders/order/o-0042
+      baton resume --all
     """
-    target = _address(address)
-    status, body = _call(AdminClient(admin_url), "POST", f"/parked/{_path(target)}/resume")
-    if status != 200:
-        raise _fail(status, body, f"cannot resume {target}")
-    click.echo(f"resumed {target}")
+    if (address is None) == (not every):
+        raise click.UsageError("give an ADDRESS or --all (not both)")
+    client = AdminClient(admin_url)
+    if address is not None:
+        targets = [_address(address)]
+    else:
+        listing = get_json(client, "/parked", "cannot list parked addresses")
+        targets = [Address.parse(entry["address"]) for entry in listing]
+        if not targets:
+            click.echo("no parked addresses")
+    for target in targets:
+        status, body = _call(client, "POST", f"/parked/{_path(target)}/resume")
+        if status != 200:
+            raise _fail(status, body, f"cannot resume {target}")
+        click.echo(f"resumed {target}")
 
 
 @click.command(name="dead-letter", short_help="Dead-letter a parked address's first message, resume it.")
@@ -384,17 +473,30 @@ def dead_letter(address: str, admin_url: str) -> None:
     click.echo(f"dead-lettered a {argument.get('typename')} message to {target} and resumed it")
 
 
-@click.command(name="dead-letters", short_help="List dead-lettered messages and why.")
+@click.command(name="dead-letters", short_help="List dead-lettered messages and why; re-send one.")
+@click.option("--resend", "index", type=click.IntRange(0), default=None, metavar="INDEX",
+              help="Deliver dead letter INDEX (its `index` in the list) again, once.")
 @admin_option
-def dead_letters(admin_url: str) -> None:
+def dead_letters(index: int | None, admin_url: str) -> None:
     """List the dead-lettered messages, with the reason each was moved (as JSON lines).
 
+    After fixing the cause, `--resend INDEX` delivers a dead letter again, exactly as it was
+    (typename, bytes and caller); a letter is re-sent at most once.
+
     \b
-    Example:
+    Examples:
       baton dead-letters | jq -r .reason
+      baton dead-letters --resend 0
     """
-    for letter in get_json(AdminClient(admin_url), "/dead-letters", "cannot list dead letters"):
+    client = AdminClient(admin_url)
+    if index is not None:
+        status, body = _call(client, "POST", f"/dead-letters/{index}/resend")
+        if status != 202:
+            raise _fail(status, body, f"cannot re-send dead letter {index}")
+        click.echo(f"re-sent dead letter {index} to {json.loads(body)['resent']['target']}")
+        return
+    for letter in get_json(client, "/dead-letters", "cannot list dead letters"):
         click.echo(json.dumps(letter))
 
 
-COMMANDS = (send, state, egress, parked, resume, dead_letter, dead_letters)
+COMMANDS = (send, state, addresses, egress, parked, resume, dead_letter, dead_letters)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import os
 import urllib.error
 import urllib.request
 
@@ -16,9 +17,13 @@ class AdminError(Exception):
 class AdminClient:
     """JSON over HTTP to `baton run`'s admin API."""
 
-    def __init__(self, base_url: str = DEFAULT_ADMIN, timeout: float = 30.0) -> None:
+    def __init__(
+        self, base_url: str = DEFAULT_ADMIN, timeout: float = 30.0, token: str | None = None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        # The admin API's bearer token (`baton run --admin-token`), if it requires one.
+        self.token = token if token is not None else os.environ.get("BATON_ADMIN_TOKEN")
 
     def request(
         self, method: str, path: str, body: bytes | None = None,
@@ -28,8 +33,11 @@ class AdminClient:
 
         Raises AdminError when the runtime cannot be reached, ValueError for a malformed URL.
         """
+        headers = dict(headers or {})
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
         request = urllib.request.Request(
-            f"{self.base_url}{path}", data=body, method=method, headers=headers or {}
+            f"{self.base_url}{path}", data=body, method=method, headers=headers
         )
         try:
             with urllib.request.urlopen(request, timeout=timeout or self.timeout) as response:

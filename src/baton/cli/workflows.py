@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
+import time
+from datetime import datetime
 from pathlib import Path
 
 import click
 
 from baton.cli.admin import admin_option, get_json
 from baton.cli.admin_client import AdminClient
+from baton.diagnostics import DefinitionError
 from baton.module import ModuleError, load_module
 from baton.module.kinds import WORKFLOW_KIND
 from baton.module.specs import (
@@ -45,6 +49,8 @@ def run(file: Path, input_json: str, workflow_id: str | None, lambdas: tuple[str
 
     FILE is a module.yaml (pick the workflow with --workflow) or a bare state machine in JSON
     or YAML. Task resources that are StateFun function types need their endpoints in the module.
+    The module's fixed ports are not used: a run works beside a running baton. A failed run
+    exits 1; -v shows the log (e.g. an interpreter's traceback).
 
     \b
     Examples:
@@ -55,6 +61,11 @@ def run(file: Path, input_json: str, workflow_id: str | None, lambdas: tuple[str
     try:
         text = Path(input_json[1:]).read_text() if input_json.startswith("@") else input_json
         execution_input = json.loads(text)
+        json.dumps(execution_input, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as error:
+        bad = error.object[error.start:error.end]
+        raise click.BadParameter(f"not valid Unicode text: {error.reason} ({bad!r})",
+                                 param_hint="--input") from None
     except (ValueError, OSError) as error:
         raise click.BadParameter(f"not JSON: {error}", param_hint="--input") from None
     try:
@@ -64,7 +75,16 @@ def run(file: Path, input_json: str, workflow_id: str | None, lambdas: tuple[str
     handlers = dict(_parse_lambda(spec) for spec in lambdas)
     from baton.workflows.run import run_execution
 
-    result = asyncio.run(run_execution(module, target, execution_input, name, handlers, timeout))
+    if logging.getLogger().getEffectiveLevel() > logging.INFO:
+        # The result says why a run failed; tracebacks and park warnings are for -v.
+        for name in ("baton.serve.http", "baton.runtime"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+    try:
+        result = asyncio.run(run_execution(module, target, execution_input, name, handlers, timeout))
+    except (ModuleError, DefinitionError) as error:
+        raise click.ClickException(error.render_all()) from None
+    except OSError as error:
+        raise click.ClickException(f"cannot listen: {error}") from None
     click.echo(json.dumps(result, indent=2))
     if result["status"] != "SUCCEEDED":
         sys.exit(1)
@@ -118,7 +138,17 @@ def list_executions(admin_url: str) -> None:
     for workflow in listing:
         click.echo(f"{workflow['workflow']}  ({len(workflow['executions'])} executions)")
         for execution in workflow["executions"]:
-            click.echo(f"  {execution['id']:<36} {execution.get('status') or '?'}")
+            click.echo(f"  {execution['id']:<36} {execution.get('status') or '?':<10} "
+                       f"{_when(execution.get('start_time'), execution.get('stop_time'))}")
+
+
+def _when(start: float | None, stop: float | None) -> str:
+    """`started 2026-05-01 12:00:03` plus how long it ran (or runs), in local time."""
+    if start is None:
+        return ""
+    started = datetime.fromtimestamp(start).strftime("%Y-%m-%d %H:%M:%S")
+    took = (stop if stop is not None else time.time()) - start
+    return f"started {started}, {'ran' if stop is not None else 'running for'} {took:.3g} s"
 
 
 @workflows_group.command(name="describe")

@@ -44,7 +44,7 @@ ARCHITECTURES = ("x86_64", "arm64")
 AUTH_TYPES = ("AWS_IAM", "NONE")
 INVOKE_MODES = ("url", "direct")
 DEFAULT_PROTOBUF = "protobuf>=6.30,<7"
-STATEFUN_DIST = "apache-flink-statefun"
+STATEFUN_DIST = "flink-statefun"  # the SDK's `statefun` module, built for protobuf 6
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _ALIAS = re.compile(r"^(?!^[0-9]+$)[A-Za-z0-9_-]{1,128}$")
@@ -95,7 +95,7 @@ class LambdaSettings:
         try:
             statefun = f"{STATEFUN_DIST}=={metadata.version(STATEFUN_DIST)}"
         except metadata.PackageNotFoundError:
-            statefun = f"{STATEFUN_DIST}==3.3.0"
+            statefun = f"{STATEFUN_DIST}==3.5.0"
         return (statefun, "protobuf")
 
 

@@ -209,7 +209,7 @@ print(json.dumps(sorted({d for top in tops for d in owners.get(top, [])})))
         raise DeployError(f"cannot import baton.serve here:\n{result.stderr.strip()}")
     from importlib import metadata
 
-    skip = RUNTIME_PROVIDED | {"baton", "apache-flink-statefun", "protobuf"}
+    skip = RUNTIME_PROVIDED | {"baton", "apache-flink-statefun", "flink-statefun", "protobuf"}
     pinned = []
     for dist in json.loads(result.stdout.strip().splitlines()[-1]):
         if _canonical(dist) in {_canonical(s) for s in skip}:
@@ -320,9 +320,19 @@ def check_handler(settings: LambdaSettings, stage: Path, files: dict[str, Path])
             f"define it, e.g. `{attr} = lambda_handler(functions)` "
             "(from baton.serve import lambda_handler)",
         )
+    own = {source.stem if source.is_file() else source.name for source in settings.sources}
+    lacking = _missing_imports(module, files, own)
+    if lacking:
+        names = ", ".join(f"`{name}` (in {where})" for name, where in sorted(lacking.items()))
+        raise DeployError(
+            f"handler {settings.handler}: the package lacks modules its code imports: {names}",
+            "add the distributions that provide them to `requirements` in [tool.baton.lambda] "
+            "(or --requirement), or the directories to `source`",
+        )
     interpreter = _runnable_interpreter(settings)
     if interpreter is None:
-        return "found in the package (not imported: this machine cannot run the target)"
+        return ("found in the package with every module it imports (not imported: this machine "
+                "cannot run the target)")
     code = (
         "import importlib, sys\n"
         "sys.path.insert(0, sys.argv[1])\n"
@@ -344,6 +354,67 @@ def check_handler(settings: LambdaSettings, stage: Path, files: dict[str, Path])
             f"handler {settings.handler} does not import from the package alone: {last}", hint
         )
     return "imported from the package"
+
+
+# What the Lambda Python runtime provides, by import name (RUNTIME_PROVIDED are distributions).
+_RUNTIME_IMPORTS = frozenset(
+    {"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil", "six", "awslambdaric"}
+)
+
+
+def _missing_imports(handler_module: str, files: dict[str, Path], own: set[str]) -> dict[str, str]:
+    """{top-level name: importing module} for module-level imports the zip cannot satisfy.
+
+    Follows the handler's imports through the project's own modules (top-level names `own`;
+    installed distributions bring their own dependencies), statically: this machine may not
+    be able to run the target. Imports inside functions or `try` blocks are optional
+    by intent and not followed; the standard library and the Lambda runtime's packages count
+    as present.
+    """
+    tops = {name.split("/", 1)[0].split(".", 1)[0] for name in files}  # `x.py`, `x.cpython-….so`
+    missing: dict[str, str] = {}
+    seen: set[str] = set()
+    queue = [handler_module]
+    while queue:
+        module = queue.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        relative = module.replace(".", "/")
+        source = files.get(f"{relative}.py") or files.get(f"{relative}/__init__.py")
+        if source is None or module.split(".", 1)[0] not in own | {handler_module.split(".", 1)[0]}:
+            continue
+        try:
+            tree = ast.parse(source.read_bytes(), filename=str(source))
+        except SyntaxError:
+            continue  # a dependency's file this Python cannot parse: not ours to judge
+        package = module if source.name == "__init__.py" else module.rpartition(".")[0]
+        for imported in _module_level_imports(tree, package):
+            top = imported.split(".", 1)[0]
+            if top in tops:
+                queue.append(imported)
+            elif top not in sys.stdlib_module_names and top not in _RUNTIME_IMPORTS:
+                missing.setdefault(top, module)
+    return missing
+
+
+def _module_level_imports(tree: ast.Module, package: str) -> list[str]:
+    names: list[str] = []
+    parts = package.split(".") if package else []
+    for node in tree.body:  # not nested: imports in functions and try blocks may be optional
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = parts[: len(parts) - node.level + 1]
+                source = ".".join([*base, node.module] if node.module else base)
+            elif node.module and node.module != "__future__":
+                source = node.module
+            else:
+                continue
+            # `from pkg import mod` may name a module: followed when the package holds one.
+            names.extend([source, *(f"{source}.{a.name}".lstrip(".") for a in node.names)])
+    return names
 
 
 def _defines(tree: ast.Module, attr: str) -> bool:

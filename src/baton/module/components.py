@@ -16,6 +16,7 @@ from baton.module.specs import (
     HttpEndpointSpec,
     IngressSpec,
     LambdaEndpointSpec,
+    RuleSetSpec,
     SourceLocation,
 )
 from baton.module.typename import TypeName
@@ -36,7 +37,10 @@ class Component:
 class Parsed:
     """A parsed document and the binding key StateFun would register for it."""
 
-    spec: HttpEndpointSpec | LambdaEndpointSpec | IngressSpec | EgressSpec | ExtensionDocument
+    spec: (
+        HttpEndpointSpec | LambdaEndpointSpec | IngressSpec | EgressSpec | ExtensionDocument
+        | RuleSetSpec
+    )
     binding: tuple[str, str] | None = None  # ("function" | "ingress" | "egress", key)
     binding_node: Node | None = None  # where the key is written, for the duplicate error
 

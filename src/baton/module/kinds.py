@@ -59,6 +59,8 @@ LAMBDA_ENDPOINT = "baton.endpoints.v1/lambda"
 LAMBDA_URL_TRANSPORT = "baton.transports.v1/lambda-url"
 WORKFLOW_KIND = TypeName("baton.workflows.v1", "workflow")
 LAMBDA_BRIDGE_TYPE = TypeName("baton.workflows", "lambda")  # runs Lambda tasks of workflows
+WORKFLOW_START_TYPENAME = "baton.workflows/Start"  # a workflow execution's JSON input
+RULES_KIND = "baton.rules.v1/rules"  # data-quality rules at ingress
 
 
 def is_baton_extension(kind: TypeName) -> bool:

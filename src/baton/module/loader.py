@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from baton.diagnostics import ModuleError, did_you_mean
-from baton.module import endpoints, kafka, kinesis, lambda_endpoint, legacy, playground
+from baton.module import endpoints, kafka, kinesis, lambda_endpoint, legacy, playground, rules
 from baton.module.components import Component, ComponentParser, Parsed
 from baton.module.fields import check_keys
 from baton.module.kinds import (
@@ -31,6 +31,7 @@ from baton.module.kinds import (
     LAMBDA_ENDPOINT,
     PLAYGROUND_EGRESS,
     PLAYGROUND_INGRESS,
+    RULES_KIND,
     STATEFUN_KINDS,
     is_baton_extension,
 )
@@ -45,6 +46,7 @@ from baton.module.specs import (
     ModuleSpec,
     PlaygroundEgressSpec,
     PlaygroundIngressSpec,
+    RuleSetSpec,
     SourceLocation,
 )
 from baton.module.typename import TypeName
@@ -67,6 +69,7 @@ _PARSERS: dict[str, ComponentParser] = {
 # baton's own kinds with a typed spec (other `baton.*` kinds stay raw ExtensionDocuments)
 _BATON_PARSERS: dict[str, ComponentParser] = {
     LAMBDA_ENDPOINT: lambda_endpoint.parse,
+    RULES_KIND: rules.parse,
 }
 
 _ENVELOPE = (
@@ -217,17 +220,20 @@ _EGRESSES = (KafkaEgressSpec, KinesisEgressSpec, PlaygroundEgressSpec)
 
 
 def _finish(loader: _Loader) -> ModuleSpec:
-    errors = loader.errors + _duplicates(loader.parsed)
+    specs = [item.spec for item in loader.parsed]
+    rule_sets = tuple(s for s in specs if isinstance(s, RuleSetSpec))
+    egresses = tuple(s for s in specs if isinstance(s, _EGRESSES))
+    errors = loader.errors + _duplicates(loader.parsed) + rules.check_rules(rule_sets, egresses)
     if errors:
         order = {file: i for i, file in enumerate(loader.files)}
         errors.sort(key=lambda e: (order.get(e.file or "", len(order)), e.line or 0))
         raise ModuleError.collected(errors)
-    specs = [item.spec for item in loader.parsed]
     return ModuleSpec(
         endpoints=tuple(s for s in specs if isinstance(s, _ENDPOINTS)),
         ingresses=tuple(s for s in specs if isinstance(s, _INGRESSES)),
-        egresses=tuple(s for s in specs if isinstance(s, _EGRESSES)),
+        egresses=egresses,
         extensions=tuple(s for s in specs if isinstance(s, ExtensionDocument)),
+        rules=rule_sets,
         files=tuple(loader.files),
     )
 

@@ -6,9 +6,16 @@ lists the topics functions publish to.
 
 from __future__ import annotations
 
+import dataclasses
+
 from baton.module.components import Parsed
 from baton.module.fields import check_keys
-from baton.module.specs import PlaygroundEgressSpec, PlaygroundIngressSpec, SourceLocation
+from baton.module.specs import (
+    ModuleSpec,
+    PlaygroundEgressSpec,
+    PlaygroundIngressSpec,
+    SourceLocation,
+)
 from baton.module.yaml_nodes import Node
 
 INGRESS_KEYS = ("port",)
@@ -48,3 +55,21 @@ def _port(spec: Node) -> int:
     node = spec.require("port", "port: 8090")
     port = node.integer(example="8090", lo=0, hi=65535)
     return port  # 0 asks the OS for a free port: a baton addition, handy in tests
+
+
+def on_free_ports(module: ModuleSpec) -> ModuleSpec:
+    """The module with every playground ingress and egress on a free port (`port: 0`).
+
+    For one-off runs and tests beside a running application: the module's fixed ports stay free.
+    """
+    return dataclasses.replace(
+        module,
+        ingresses=tuple(
+            dataclasses.replace(i, port=0) if isinstance(i, PlaygroundIngressSpec) else i
+            for i in module.ingresses
+        ),
+        egresses=tuple(
+            dataclasses.replace(e, port=0) if isinstance(e, PlaygroundEgressSpec) else e
+            for e in module.egresses
+        ),
+    )

@@ -21,9 +21,11 @@ from baton.module.kinds import (
     LAMBDA_BRIDGE_TYPE,
     LAMBDA_ENDPOINT,
     LAMBDA_URL_TRANSPORT,
+    RULES_KIND,
     WORKFLOW_KIND,
 )
 from baton.module.loader import load_module_text
+from baton.module.yaml_nodes import warn_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,9 @@ def render(path: Path, interpreter_url: str, endpoint_urls: Mapping[str, str] | 
                 "example); change this document to that form before building",
                 file=str(path), line=line, field="kind",
             )
+        elif kind == RULES_KIND:
+            warn_at(str(path), line, "kind", "data-quality rules are dropped: a StateFun cluster does "
+                    "not check messages at ingress (validate in the producer or the function).")
         elif kind.startswith("baton."):
             continue  # other baton-only kinds have no cluster meaning
         else:

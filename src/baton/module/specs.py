@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import Enum
-from typing import Literal
+from typing import Any, Literal
 
 from baton.module.kinds import (
     ASYNC_TRANSPORT,
@@ -327,6 +327,35 @@ IngressSpec = KafkaIngressSpec | KinesisIngressSpec | PlaygroundIngressSpec
 EgressSpec = KafkaEgressSpec | KinesisEgressSpec | PlaygroundEgressSpec
 
 
+# --- data-quality rules at ingress (baton.rules.v1/rules) ----------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSpec:
+    """One CEL condition a message must meet (Confluent's data-contract rule shape)."""
+
+    name: str
+    expr: str
+    on_failure: Literal["DLQ", "ERROR", "NONE"]
+    dlq_egress: TypeName | None  # None: baton's dead letters
+    dlq_topic: str | None
+    source: SourceLocation
+    program: Any = field(compare=False, repr=False)  # the CEL program compiled at load
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSetSpec:
+    """Rules and what they apply to: every given selector must match (none given: every message)."""
+
+    rules: tuple[RuleSpec, ...]
+    ingress: TypeName | None = None
+    topic: str | None = None
+    message_types: tuple[str, ...] = ()
+    function_type: TargetFunctions | None = None
+    source: SourceLocation | None = None
+    all_pass: Any = field(default=None, compare=False, repr=False)  # every rule's expr, and-ed
+
+
 # --- the whole module ---------------------------------------------------------------------
 
 
@@ -349,6 +378,7 @@ class ModuleSpec:
     ingresses: tuple[IngressSpec, ...] = ()
     egresses: tuple[EgressSpec, ...] = ()
     extensions: tuple[ExtensionDocument, ...] = ()
+    rules: tuple[RuleSetSpec, ...] = ()
     files: tuple[str, ...] = ()
 
     def endpoint_for(self, function_type: TypeName) -> EndpointSpec | None:

@@ -216,6 +216,24 @@ def _scalar(node: ScalarNode) -> Any:
     return raw
 
 
+def _joined_surrogates(text: str, file: str, line: int, path: str) -> str:
+    """Text with JSON-style surrogate-pair escapes (`"\\ud83c\\udd97"`) joined into one character.
+
+    YAML decodes each `\\u` escape alone, so a pair written as JSON writes it would stay two
+    lone surrogates: text no UTF-8 encoder accepts (a state or a message could never be sent).
+    """
+    if not any("\ud800" <= ch <= "\udfff" for ch in text):
+        return text
+    try:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16")
+    except UnicodeDecodeError:
+        raise ModuleError(
+            "a lone UTF-16 surrogate escape (\\ud800-\\udfff) is not a character: write the "
+            "character itself, a pair of escapes, or one \\U0001XXXX escape",
+            file=file, line=line, field=path or None,
+        ) from None
+
+
 def _yaml_int(raw: str) -> int | str:
     text = raw.replace("_", "")
     sign = -1 if text.startswith("-") else 1
@@ -253,6 +271,7 @@ def _convert(node: ComposedNode, file: str, path: str, line: int, active: set[in
             field=path or None,
         )
     if isinstance(node, ScalarNode):
+        node.value = _joined_surrogates(node.value, file, line, path)
         return Node(_scalar(node), node.value, line, path, file)
     active.add(id(node))
     try:
@@ -280,7 +299,7 @@ def _convert_mapping(node: MappingNode, file: str, path: str, active: set[int]) 
                 line=key_line,
                 field=path or None,
             )
-        key = key_node.value
+        key = _joined_surrogates(key_node.value, file, key_line, path)
         child_path = f"{path}.{key}" if path else key
         if key in entries:
             # Jackson keeps the last value of a repeated key.

@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from baton.module.specs import TypeName
+from baton.module.specs import PlaygroundEgressSpec, TypeName
 from baton.runtime.address import Address
 from baton.runtime.api import PublishedEgress, RuntimeAPI, UnknownEgress
 from baton.runtime.messages import Message
@@ -22,6 +22,8 @@ from baton.runtime.playground import (
     BadRequest,
     client_connected,
     message_from_request,
+    offer,
+    undeclared_topic,
 )
 from baton.runtime.typed_values import describe
 
@@ -84,8 +86,26 @@ def admin_app(runtime: RuntimeAPI, routes: Iterable[web.RouteDef] = ()) -> web.A
                 "inflight_batches": status.inflight,
                 "delayed_pending": status.delayed,
                 "parked": status.parked,
+                "rules": {name: m.as_dict() for name, m in runtime.metrics.rules.items()},
             }
         )
+
+    async def addresses(request: web.Request) -> web.Response:
+        info, query = request.match_info, request.query
+        try:
+            limit = int(query.get("limit", "50"))
+        except ValueError:
+            limit = 0
+        if not 1 <= limit <= 1000:
+            return web.Response(status=400, text="limit must be a whole number from 1 to 1000")
+        function_type = TypeName(info["namespace"], info["type"])
+        page = runtime.address_page(function_type, query.get("prefix", ""), query.get("after"), limit)
+        return web.json_response({
+            "function_type": str(function_type),
+            "addresses": [str(a) for a in page],
+            # The id to pass as `after` for the next page (None: this was the last).
+            "next": page[-1].id if len(page) == limit else None,
+        })
 
     async def parked(_: web.Request) -> web.Response:
         return web.json_response(
@@ -116,10 +136,27 @@ def admin_app(runtime: RuntimeAPI, routes: Iterable[web.RouteDef] = ()) -> web.A
     async def dead_letters(_: web.Request) -> web.Response:
         return web.json_response(
             [
-                {**_message_json(d.message), "reason": d.reason, "at": d.at}
-                for d in runtime.dead_letters()
+                {"index": i, **_message_json(d.message), "reason": d.reason, "at": d.at}
+                for i, d in enumerate(runtime.dead_letters())
             ]
         )
+
+    async def resend_dead_letter(request: web.Request) -> web.Response:
+        """Deliver a dead letter again, as it was (caller included); once per letter."""
+        letters = runtime.dead_letters()
+        index = int(request.match_info["index"])
+        if index >= len(letters):
+            return web.Response(status=404, text=f"no dead letter {index} (there are {len(letters)})")
+        letter = letters[index]
+        if not runtime.serves(letter.message.target.function_type):
+            return web.Response(status=404, text=f"no endpoint serves "
+                                f"{letter.message.target.function_type}; check module.yaml")
+        # The ingress idempotency key makes a second re-send of the same letter a no-op.
+        key = f"baton.dead-letter/{index}/{letter.at!r}"
+        again = await runtime.ingest(letter.message, idempotency_key=key)
+        if not again:
+            return web.Response(status=409, text=f"dead letter {index} was re-sent already")
+        return web.json_response({"resent": _message_json(letter.message)}, status=202)
 
     async def state(request: web.Request) -> web.Response:
         target = address(request)
@@ -142,15 +179,17 @@ def admin_app(runtime: RuntimeAPI, routes: Iterable[web.RouteDef] = ()) -> web.A
             message = await message_from_request(request, runtime, address(request))
         except BadRequest as error:
             return web.Response(status=error.status, text=str(error))
-        await runtime.ingest(message)
-        return web.Response(status=202)
+        return await offer(request, runtime, message)
 
     async def take_egress(request: web.Request) -> web.Response:
         info = request.match_info
         egress_id, topic = f"{info['namespace']}/{info['type']}", info["topic"]
         undeclared = web.Response(status=404, text=f"no egress {egress_id!r} is declared")
-        if runtime.module.egress(TypeName(info["namespace"], info["type"])) is None:
+        spec = runtime.module.egress(TypeName(info["namespace"], info["type"]))
+        if spec is None:
             return undeclared
+        if isinstance(spec, PlaygroundEgressSpec) and (unknown := undeclared_topic(spec, topic)):
+            return web.Response(status=400, text=unknown)
         try:
             wait = min(float(request.query.get("wait", "0")), 60.0)
         except ValueError:
@@ -172,14 +211,16 @@ def admin_app(runtime: RuntimeAPI, routes: Iterable[web.RouteDef] = ()) -> web.A
         )
 
     app = web.Application(client_max_size=MAX_BODY)
-    app.router.add_get("/egress/{namespace}/{type}/{topic}", take_egress)
+    app.router.add_get("/egress/{namespace}/{type}/{topic}", take_egress, allow_head=False)
     app.router.add_get("/health", health)
     app.router.add_get("/module", module)
-    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/metrics.json", metrics)  # `/metrics` is Prometheus' (observability)
+    app.router.add_get("/addresses/{namespace}/{type}", addresses)
     app.router.add_get("/parked", parked)
     app.router.add_post("/parked/{namespace}/{type}/{id}/resume", resume)
     app.router.add_post("/parked/{namespace}/{type}/{id}/dead-letter", dead_letter)
     app.router.add_get("/dead-letters", dead_letters)
+    app.router.add_post("/dead-letters/{index:\\d+}/resend", resend_dead_letter)
     app.router.add_get("/state/{namespace}/{type}/{id}", state)
     app.router.add_post("/send/{namespace}/{type}/{id}", send)
     app.router.add_routes(routes)

@@ -36,6 +36,8 @@ class RuntimeStatus:
     delayed: int  # delayed messages pending
     parked: int  # parked addresses
     backlog: dict[TypeName, int] = field(default_factory=dict)  # queued messages per function type
+    # Egress records readable and not yet taken, by (egress id, topic).
+    egress_pending: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 class UnknownEgress(LookupError):
@@ -68,8 +70,28 @@ class RuntimeAPI(Protocol):
         """Whether an endpoint serves this function type (so messages to it can be accepted)."""
         ...
 
-    async def ingest(self, *messages: Message, idempotency_key: str | None = None) -> bool:
-        """Accept messages as an ingress would; False if the idempotency key was seen before."""
+    async def ingest(
+        self,
+        *messages: Message,
+        idempotency_key: str | None = None,
+        ingress: str | None = None,
+        topic: str | None = None,
+    ) -> bool:
+        """Accept messages as a pull source would (waits while a target is full); False if the
+        idempotency key was seen before. `ingress` and `topic` name where they came from, for
+        the data-quality rules; raises `baton.runtime.rules.RuleRejected` when one fails a rule
+        whose onFailure is ERROR."""
+        ...
+
+    async def offer(
+        self,
+        *messages: Message,
+        idempotency_key: str | None = None,
+        ingress: str | None = None,
+        topic: str | None = None,
+    ) -> bool:
+        """Accept messages as a push source would: raises `Refused` at once when a target or the
+        runtime is full; otherwise like `ingest`."""
         ...
 
     def status(self) -> RuntimeStatus: ...
@@ -97,6 +119,13 @@ class RuntimeAPI(Protocol):
 
     def addresses(self, function_type: TypeName) -> list[Address]:
         """Every address of a function type that holds state."""
+        ...
+
+    def address_page(
+        self, function_type: TypeName, prefix: str = "", after: str | None = None, limit: int = 50
+    ) -> list[Address]:
+        """Up to `limit` addresses of a function type holding state, by id: ids starting with
+        `prefix`, after the id `after` (the last id of the previous page)."""
         ...
 
     def parked(self) -> Mapping[Address, Parked]: ...

@@ -6,6 +6,9 @@ first and then applied all at once, in StateFun's order: messages, delayed messa
 state. Where StateFun would fail the whole job, the dispatcher parks just that address, with
 its messages intact, and everything else keeps flowing; a call that failed for good on an
 endpoint with `failureMode: DROP` (the fransking fork's key) dead-letters its batch instead.
+
+Ingress is admitted against bounds per address, per function type and for the runtime (see
+`admission`); messages between functions are never refused and never wait.
 """
 
 from __future__ import annotations
@@ -20,14 +23,17 @@ from statefun.request_reply_pb2 import FromFunction, TypedValue
 
 from baton.module.specs import EndpointSpec, FailureMode, HttpEndpointSpec, ModuleSpec
 from baton.module.typename import TypeName
-from baton.runtime.address import Address
+from baton.runtime.address import Address, InvalidAddress
+from baton.runtime.admission import DEFAULT_LIMITS, Limits, Refused
+from baton.runtime.batch_sizing import BatchSizer, call_budget_s
 from baton.runtime.clock import SYSTEM_CLOCK, Clock
 from baton.runtime.egress import EgressRejected, EgressRouter
 from baton.runtime.invoker import AddressFailure, CallFailed, InvocationResponse, Invoker
 from baton.runtime.messages import DelayedMessage, EgressRecord, Message
 from baton.runtime.metrics import FunctionMetrics, Metrics
+from baton.runtime.observability.tracing import TRACEPARENT, BatchSpan, BatchTracing
 from baton.runtime.state_registry import StateRegistry
-from baton.runtime.store import DeadLetter, Store, StoredValue
+from baton.runtime.store import DeadLetter, Store, StoredValue, key_digest
 from baton.runtime.timers import Timers
 
 log = logging.getLogger(__name__)
@@ -56,6 +62,8 @@ class _FunctionType:
 
     endpoint: EndpointSpec | None
     metrics: FunctionMetrics
+    sizer: BatchSizer | None = None  # None when no endpoint serves the type
+    queued: int = 0  # messages accepted and not yet applied, parked addresses' included
 
 
 class Dispatcher:
@@ -70,11 +78,13 @@ class Dispatcher:
         egress: EgressRouter,
         metrics: Metrics,
         *,
-        max_queued: int = 100_000,
-        max_inflight: int = 32_768,
+        limits: Limits = DEFAULT_LIMITS,
+        idempotency_window_s: float = 86_400.0,
         clock: Clock = SYSTEM_CLOCK,
+        tracing: BatchTracing | None = None,
     ) -> None:
         self._module = module
+        self._tracing = tracing
         self._store = store
         self._invoker = invoker
         self._registry = registry
@@ -87,13 +97,8 @@ class Dispatcher:
         self._inflight: set[Address] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._queued = 0
-        self._max_queued = max_queued
-        # Like StateFun's statefun.async.max-per-task: beyond this many batches in flight,
-        # ingress waits (messages between functions never do).
-        self._max_inflight = max_inflight
-        self._blocked: set[Address] = set()
-        self._capacity = asyncio.Event()
-        self._capacity.set()
+        self._limits = limits
+        self._key_window_s = idempotency_window_s
         # Set (and dropped) on every change a waiter may be waiting for; created only while
         # someone waits, so the hot path pays one attribute test.
         self._changed: asyncio.Event | None = None
@@ -101,46 +106,134 @@ class Dispatcher:
     # --- routing ---------------------------------------------------------------------------
 
     def endpoint(self, function_type: TypeName) -> EndpointSpec | None:
-        """The endpoint of a function type (exact binding before wildcard)."""
-        return self._type_of(function_type.namespace, function_type.name).endpoint
+        """The endpoint of a function type (exact binding before wildcard).
+
+        Asking makes no entry (nor metrics row): ingresses ask for any type a client names.
+        """
+        info = self._types.get((function_type.namespace, function_type.name))
+        return info.endpoint if info is not None else self._module.endpoint_for(function_type)
 
     def _type_of(self, namespace: str, type_: str) -> _FunctionType:
         info = self._types.get((namespace, type_))
         if info is None:
             function_type = TypeName(namespace, type_)
+            endpoint = self._module.endpoint_for(function_type)
             info = self._types[(namespace, type_)] = _FunctionType(
-                self._module.endpoint_for(function_type), self._metrics.of(function_type)
+                endpoint,
+                self._metrics.of(function_type),
+                BatchSizer(call_budget_s(endpoint)) if endpoint is not None else None,
             )
         return info
 
+    # --- admission -------------------------------------------------------------------------
+
+    def refusal(self, address: Address) -> Refused | None:
+        """Why an ingress message for `address` cannot be taken now, or None if it can."""
+        if self._store.error is not None:
+            return Refused("runtime", f"{self._store.error}; retry later", retry_after_s=5)
+        return self._over_bounds(address)
+
+    def _over_bounds(self, address: Address) -> Refused | None:
+        limits = self._limits
+        if self._queued >= limits.max_queued:
+            return Refused(
+                "runtime", f"the runtime holds {self._queued} queued messages, its limit; retry later"
+            )
+        if address not in self._inflight and len(self._inflight) >= limits.max_inflight:
+            return Refused(
+                "runtime",
+                f"{len(self._inflight)} invocation batches are in flight, the limit; retry later",
+            )
+        info = self._type_of(address.namespace, address.type)
+        backlog = self._store.backlog(address)
+        if backlog:
+            if address in self._store.parked():
+                bound, why = limits.max_parked_backlog, "it is parked"
+            else:
+                bound = info.endpoint.max_num_batch_requests if info.endpoint else 0
+                why = "maxNumBatchRequests"
+            if 0 < bound <= backlog:
+                return Refused(
+                    "address",
+                    f"{address} has {backlog} messages waiting, its limit ({why}: {bound}); "
+                    "retry later",
+                )
+        if info.queued >= limits.per_type:
+            return Refused(
+                "function type",
+                f"function type {address.function_type} has {info.queued} messages waiting, its "
+                "limit; retry later",
+            )
+        return None
+
     async def ingest(self, *messages: Message, idempotency_key: str | None = None) -> bool:
-        """Accept messages from an ingress: wait while saturated; return once they are durable.
+        """Accept messages from a pull source: wait while a target (or the runtime) is full,
+        return once they are durable.
 
         With an idempotency key, messages already accepted under that key are not delivered
         again (returns False), so a client may safely retry after a lost acknowledgement.
         """
-        accepted = True
+        return await self._accept(messages, idempotency_key, wait=True)
+
+    async def offer(self, *messages: Message, idempotency_key: str | None = None) -> bool:
+        """Accept messages from a push source (HTTP): raise `Refused` at once when a target or
+        the runtime is full (nothing is delivered then); otherwise like `ingest`."""
+        return await self._accept(messages, idempotency_key, wait=False)
+
+    async def _accept(
+        self, messages: tuple[Message, ...], idempotency_key: str | None, *, wait: bool
+    ) -> bool:
         for message in messages:
-            if not self._capacity.is_set():
-                await self._capacity.wait()
-            if idempotency_key is not None:
-                if self._store.seen_ingress_key(idempotency_key):
-                    accepted = False
-                    break
-                # In the same epoch as the message.
-                self._store.remember_ingress_key(idempotency_key, self._clock.now())
+            if not message.target.valid:
+                raise InvalidAddress(message.target)
+        digest = key_digest(idempotency_key) if idempotency_key is not None else None
+        if not wait:
+            if digest is not None and self._seen(digest):
+                await self._store.durable()  # acknowledged once the first copy is durable
+                return False
+            for message in messages:
+                refused = self.refusal(message.target)
+                if refused is not None:
+                    raise refused
+        for i, message in enumerate(messages):
+            # A store failure is not waited for here: `durable()` below waits for it.
+            while wait and self._over_bounds(message.target) is not None:
+                await self.changed()
+            if i == 0 and digest is not None:  # no await between the check and remembering
+                if self._seen(digest):
+                    await self._store.durable()
+                    return False
+                now = self._clock.now()
+                self._store.remember_ingress_key(digest, now, now - self._key_window_s)
             self.deliver(message)
         await self._store.durable()
-        return accepted
+        return True
+
+    def _seen(self, digest: str) -> bool:
+        return self._store.seen_ingress_key(digest, self._clock.now() - self._key_window_s)
+
+    def seen_key(self, idempotency_key: str) -> bool:
+        """Whether messages were accepted under this key within the window."""
+        return self._seen(key_digest(idempotency_key))
+
+    def remember_key(self, idempotency_key: str) -> None:
+        """Keep a key as accepted (in this epoch) without delivering anything under it."""
+        now = self._clock.now()
+        self._store.remember_ingress_key(key_digest(idempotency_key), now, now - self._key_window_s)
 
     def would_wait(self, messages: Sequence[Message]) -> bool:
-        """Whether ingesting these messages now would have to wait for capacity."""
-        return not self._capacity.is_set()
+        """Whether a pull source would have to wait before delivering these messages now (a
+        target, its function type or the runtime is full)."""
+        return any(self._over_bounds(message.target) is not None for message in messages)
 
     async def admit(self, messages: Sequence[Message]) -> None:
-        """Wait until these messages may be delivered (the runtime is not saturated)."""
+        """Wait, as `ingest` does, until every target can take its message; the caller then
+        delivers them without awaiting (so they land in one epoch with what goes with them)."""
+        for message in messages:
+            if not message.target.valid:
+                raise InvalidAddress(message.target)
         while self.would_wait(messages):
-            await self._capacity.wait()
+            await self.changed()
 
     def deliver(self, message: Message) -> None:
         """Queue a message for its target and start a batch if the address is idle."""
@@ -148,16 +241,10 @@ class Dispatcher:
         self._store.append(message)
         self._queued += 1
         info = self._type_of(address.namespace, address.type)
+        info.queued += 1
         info.metrics.messages_in += 1
-        if address in self._inflight:
-            limit = info.endpoint.max_num_batch_requests if info.endpoint else 0
-            if 0 < limit <= self._store.backlog(address):
-                self._blocked.add(address)
-                self._capacity.clear()
-        elif address not in self._store.parked():
+        if address not in self._inflight and address not in self._store.parked():
             self._start(address)
-        if self._queued >= self._max_queued:
-            self._capacity.clear()
 
     def _fire(self, message: Message) -> None:
         """Deliver a delayed message that came due (a change even if its address is parked)."""
@@ -168,7 +255,9 @@ class Dispatcher:
         """Start every non-empty, non-parked mailbox (after a restart)."""
         parked = self._store.parked()
         for address in self._store.busy_addresses():
-            self._queued += self._store.backlog(address)
+            backlog = self._store.backlog(address)
+            self._queued += backlog
+            self._type_of(address.namespace, address.type).queued += backlog
             if address not in parked and address not in self._inflight:
                 self._start(address)
 
@@ -183,59 +272,106 @@ class Dispatcher:
             )
             return
         self._inflight.add(address)
-        if len(self._inflight) >= self._max_inflight:
-            self._capacity.clear()
         task = asyncio.get_running_loop().create_task(self._drive(address, endpoint))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def _drive(self, address: Address, endpoint: EndpointSpec) -> None:
-        limit = endpoint.max_num_batch_requests
-        metrics = self._type_of(address.namespace, address.type).metrics
+        info = self._type_of(address.namespace, address.type)
+        metrics, sizer = info.metrics, info.sizer
+        assert sizer is not None  # an endpoint serves the type
         try:
             while address not in self._store.parked():
-                batch = self._store.head(address, limit)
+                batch = self._store.head(address, sizer.limit(endpoint.max_num_batch_requests))
                 if not batch:
                     break
                 started = time.perf_counter()
+                span = self._tracing.start(address, batch) if self._tracing is not None else None
                 try:
-                    response = await self._invoker.invoke(address, endpoint, batch)
-                    self._apply(address, response)
+                    response = await self._call(address, endpoint, batch, sizer, span)
+                    self._apply(address, response, span.traceparent if span is not None else None)
                 except AddressFailure as failure:
+                    if span is not None:
+                        span.failed(str(failure))
                     if not _drops(endpoint, failure):
                         self.park(address, str(failure))
                         break
                     self._dead_letter(address, batch, f"dropped (failureMode: DROP): {failure}")
-                self._store.drop_head(address, len(batch))
-                self._queued -= len(batch)
+                finally:
+                    if span is not None:
+                        span.end()
+                self._dequeue(address, info, len(batch))
                 metrics.batches += 1
-                metrics.latency_ms_total += (time.perf_counter() - started) * 1000
-                if address in self._blocked and self._store.backlog(address) < limit:
-                    self._blocked.discard(address)
-                self._update_capacity()
+                metrics.batch_size.observe(len(batch))
+                metrics.latency.observe(time.perf_counter() - started)
                 self._notify()
         except Exception:  # a bug must not wedge the address silently
-            log.exception("unexpected error driving %s", address)
+            log.exception("unexpected error driving %s", address,
+                          extra={"event": "internal_error", "address": str(address)})
             self.park(address, "internal error in baton (see the log); resume to retry")
         finally:
             self._inflight.discard(address)
-            self._update_capacity()
             self._notify()
 
-    def _update_capacity(self) -> None:
-        if (
-            not self._blocked
-            and self._queued < self._max_queued
-            and len(self._inflight) < self._max_inflight
-        ):
-            self._capacity.set()
+    async def _call(
+        self, address: Address, endpoint: EndpointSpec, batch: list[Message], sizer: BatchSizer,
+        span: BatchSpan | None,
+    ) -> InvocationResponse:
+        if span is None:
+            return await self._invoke(address, endpoint, batch, sizer)
+        # This task's context: the transport sends it as the request's traceparent header.
+        token = TRACEPARENT.set(span.traceparent)
+        try:
+            return await self._invoke(address, endpoint, batch, sizer)
+        finally:
+            TRACEPARENT.reset(token)
+
+    async def _invoke(
+        self, address: Address, endpoint: EndpointSpec, batch: list[Message], sizer: BatchSizer
+    ) -> InvocationResponse:
+        """Invoke one batch; when the call for a batch of several fails after spending the whole
+        call budget, shrink it to its first message and try once more before giving up (the
+        caller parks then, or drops the batch)."""
+        started = time.perf_counter()
+        try:
+            response = await self._invoker.invoke(address, endpoint, batch)
+        except CallFailed as failure:
+            elapsed = time.perf_counter() - started
+            if len(batch) == 1 or elapsed < sizer.budget_s:
+                raise
+            log.warning(
+                "a batch of %d messages to %s spent the call budget (%gs); retrying its first "
+                "message alone", len(batch), address, sizer.budget_s,
+            )
+            started = time.perf_counter()
+            try:
+                response = await self._invoker.invoke(address, endpoint, batch[:1])
+            except CallFailed as single:
+                raise CallFailed(
+                    f"{single} (a batch of {len(batch)} messages spent the call timeout of "
+                    f"{sizer.budget_s:g}s, and so did its first message alone)"
+                ) from None
+            del batch[1:]  # only the first message was applied
+            log.info("%s: first message alone succeeded after %s", address, failure)
+        sizer.observe(len(batch), time.perf_counter() - started)
+        return response
+
+    def _dequeue(self, address: Address, info: _FunctionType, count: int) -> None:
+        """Drop the first `count` messages of a mailbox (applied or dead-lettered)."""
+        self._store.drop_head(address, count)
+        self._queued -= count
+        info.queued -= count
 
     # --- applying a reply ------------------------------------------------------------------
 
-    def _apply(self, address: Address, response: InvocationResponse) -> None:
-        """Check every effect of a reply, then apply them all (no await: atomic per epoch)."""
+    def _apply(self, address: Address, response: InvocationResponse, trace: str | None = None) -> None:
+        """Check every effect of a reply, then apply them all (no await: atomic per epoch).
+
+        Messages and delayed messages it sends carry `trace`, the batch span's traceparent.
+        """
         now = self._clock.now()
         records = self._check_egress(response)
+        self._check_targets(response)
         self._check_delayed(address, response)
         mutations = self._check_mutations(address, response, now)
         metrics = self._type_of(address.namespace, address.type).metrics
@@ -248,6 +384,7 @@ class Dispatcher:
                     address,
                     outgoing.argument.typename,
                     _value(outgoing.argument),
+                    trace=trace,
                 )
             )
         metrics.out_local += len(response.outgoing_messages)
@@ -261,6 +398,7 @@ class Dispatcher:
                 address,
                 delayed.argument.typename,
                 _value(delayed.argument),
+                trace=trace,
             )
             self.timers.schedule(
                 DelayedMessage(now + delayed.delay_in_ms / 1000.0, message, delayed.cancellation_token)
@@ -268,6 +406,7 @@ class Dispatcher:
             metrics.delayed += 1
         for record in records:
             self._egress.publish(record)
+            self._metrics.count_egress(record.egress)
         metrics.out_egress += len(records)
         for name, value in mutations:
             self._store.put_state(address, name, value)
@@ -282,6 +421,18 @@ class Dispatcher:
             ]
         except EgressRejected as error:
             raise AddressFailure(str(error)) from None
+
+    @staticmethod
+    def _check_targets(response: InvocationResponse) -> None:
+        targets = [m.target for m in response.outgoing_messages]
+        targets += [d.target for d in response.delayed_invocations if not d.is_cancellation_request]
+        for t in targets:
+            target = Address(t.namespace, t.type, t.id)
+            if not target.valid:
+                raise AddressFailure(
+                    f"the function sent a message to {target.namespace!r}/{target.type!r} (id "
+                    f"{target.id!r}), which is not a function type: {target.problem}"
+                )
 
     def _check_delayed(self, address: Address, response: InvocationResponse) -> None:
         pending: dict[str, bool] = {}  # token → pending after the entries seen so far
@@ -345,10 +496,11 @@ class Dispatcher:
         """Stop invoking an address, keeping its messages, and say why."""
         self._store.park(address, reason, self._clock.now())
         self._type_of(address.namespace, address.type).metrics.parked += 1
-        self._blocked.discard(address)
-        self._update_capacity()
         self._notify()
-        log.warning("parked %s: %s (messages kept: %d)", address, reason, self._store.backlog(address))
+        backlog = self._store.backlog(address)
+        log.warning("parked %s: %s (messages kept: %d)", address, reason, backlog, extra={
+            "event": "address_parked", "address": str(address), "reason": reason, "backlog": backlog,
+        })
 
     def _dead_letter(self, address: Address, batch: list[Message], reason: str) -> None:
         """What the fork's DROP skips, kept: each message of the batch becomes a dead letter."""
@@ -362,7 +514,11 @@ class Dispatcher:
         if address not in self._store.parked():
             return False
         self._store.unpark(address)
-        if self._store.backlog(address) and address not in self._inflight:
+        backlog = self._store.backlog(address)
+        log.info("resumed %s (messages waiting: %d)", address, backlog, extra={
+            "event": "address_resumed", "address": str(address), "backlog": backlog,
+        })
+        if backlog and address not in self._inflight:
             self._start(address)
         self._notify()
         return True
@@ -372,11 +528,15 @@ class Dispatcher:
         parked = self._store.parked().get(address)
         if parked is None or address in self._inflight:
             return None
-        dropped = self._store.drop_head(address, 1)
+        dropped = self._store.head(address, 1)
         if not dropped:
             return None
-        self._queued -= 1
+        self._dequeue(address, self._type_of(address.namespace, address.type), 1)
         self._store.add_dead_letter(DeadLetter(dropped[0], parked.reason, self._clock.now()))
+        log.warning("dead-lettered a %s message to %s", dropped[0].typename, address, extra={
+            "event": "message_dead_lettered", "address": str(address), "typename": dropped[0].typename,
+            "reason": parked.reason,
+        })
         self.resume(address)
         return dropped[0]
 

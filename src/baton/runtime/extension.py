@@ -9,9 +9,10 @@ extensions and hands them to `Runtime(..., extensions=[...])`; the runtime knows
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from aiohttp import web
+from prometheus_client.registry import Collector
 
 from baton.module.specs import ModuleSpec, TypeName
 from baton.runtime.api import Listener, RuntimeAPI
@@ -42,3 +43,10 @@ class RuntimeExtension(Protocol):
     def admin_routes(self, runtime: RuntimeAPI) -> Sequence[web.RouteDef]:
         """Routes it adds to the admin API, answered through the runtime's public API."""
         ...
+
+
+@runtime_checkable
+class MetricsSource(Protocol):
+    """An extension that also exports Prometheus metrics (read when `/metrics` is scraped)."""
+
+    def collectors(self, runtime: RuntimeAPI) -> Sequence[Collector]: ...

@@ -10,6 +10,7 @@ store writes), then `build_request` serializes the request, a pure function of i
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 
 from google.protobuf.message import DecodeError
@@ -23,6 +24,8 @@ from baton.runtime.metrics import Metrics
 from baton.runtime.state_registry import ExpireMode, StateRegistry, StateTypeMismatch, ValueSpec
 from baton.runtime.store import Store, StoredValue
 from baton.runtime.transports import TransportError, TransportFactory
+
+log = logging.getLogger(__name__)
 
 InvocationResponse = FromFunction.InvocationResponse
 
@@ -83,6 +86,14 @@ class Invoker:
                     "is it a StateFun SDK endpoint?"
                 ) from None
             if response.WhichOneof("response") != "incomplete_invocation_context":
+                if log.isEnabledFor(logging.DEBUG):  # -vv: one line per batch
+                    result = response.invocation_result
+                    log.debug(
+                        "invoked %s: batch of %d -> %d state change(s), %d message(s), "
+                        "%d delayed, %d egress", address, len(batch), len(result.state_mutations),
+                        len(result.outgoing_messages), len(result.delayed_invocations),
+                        len(result.outgoing_egresses),
+                    )
                 return response.invocation_result
             try:
                 self._registry.register(

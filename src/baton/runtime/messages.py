@@ -16,6 +16,9 @@ class Message:
     typename: str
     value: bytes | None
     seq: int = 0  # position in the durable mailbox (assigned by the store)
+    # W3C traceparent of whoever sent it (the ingress request, or the sending batch's span);
+    # kept in memory only (see baton.runtime.observability.tracing).
+    trace: str | None = None
 
 
 @dataclass(slots=True)

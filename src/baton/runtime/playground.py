@@ -1,24 +1,34 @@
 """The playground ingress and egress (`io.statefun.playground.v1/*`) as aiohttp apps.
 
 The contract is the playground image's (statefun-reference §1.11), with real status codes:
-2xx when accepted, 4xx with a plain-text reason otherwise, 404 for an empty topic.
+2xx when accepted, 4xx with a plain-text reason otherwise, 404 for an empty topic. Only the
+methods the contract needs are served, so a link or an `<img>` on a web page cannot deliver a
+message (ingress: PUT and POST) and nothing but a GET takes a record (HEAD does not).
 """
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 
-from baton.module.kinds import PLAYGROUND_EGRESS_ID
+from baton.module.kinds import PLAYGROUND_EGRESS_ID, PLAYGROUND_INGRESS_ID, WORKFLOW_START_TYPENAME
 from baton.module.specs import PlaygroundEgressSpec
 from baton.module.typename import TypeName
-from baton.runtime.address import Address
+from baton.runtime.address import Address, InvalidAddress
+from baton.runtime.admission import Refused
 from baton.runtime.api import RuntimeAPI
 from baton.runtime.egress import playground_payload
 from baton.runtime.messages import Message
+from baton.runtime.rules import RuleRejected
 
 DEFAULT_TYPENAME = "io.statefun.types/string"
+INGRESS_METHODS = ("PUT", "POST")
 _VND = "application/vnd."
+_UNTYPED_JSON = frozenset({"application/json", "text/json"})
 MAX_BODY = 32 * 1024 * 1024
+
+log = logging.getLogger(__name__)
 
 
 class BadRequest(Exception):
@@ -30,7 +40,12 @@ class BadRequest(Exception):
 
 
 def typename_from_content_type(values: list[str]) -> str:
-    """The first `application/vnd.<ns>/<name>` content type gives the typename; else string."""
+    """The first `application/vnd.<ns>/<name>` content type gives the typename; else string.
+
+    JSON without a type (`application/json`, `*/*+json`) is refused with 415 rather than taken
+    as `io.statefun.types/string` (as the playground image would): a function that reads its
+    own JSON type would fail on it much later, where the sender no longer sees why.
+    """
     for value in values:
         if value.startswith(_VND):
             typename = value[len(_VND) :].split(";", 1)[0].strip()
@@ -45,6 +60,18 @@ def typename_from_content_type(values: list[str]) -> str:
                     "'application/vnd.<namespace>/<name>', e.g. application/vnd.example/GreetRequest",
                 )
             return typename
+    for value in values:
+        media = value.split(";", 1)[0].strip().lower()
+        if media in _UNTYPED_JSON or media.endswith("+json"):
+            raise BadRequest(
+                415,
+                f"Content-Type {value!r} names no message type. StateFun messages carry a "
+                "typename: send 'Content-Type: application/vnd.<namespace>/<Type>' (the JSON "
+                "type your function reads, e.g. make_json_type(\"example/GreetRequest\") for "
+                "application/vnd.example/GreetRequest; a workflow takes "
+                f"application/vnd.{WORKFLOW_START_TYPENAME}), or text/plain for a "
+                f"{DEFAULT_TYPENAME}",
+            )
     return DEFAULT_TYPENAME
 
 
@@ -52,12 +79,47 @@ async def message_from_request(
     request: web.Request, runtime: RuntimeAPI, address: Address
 ) -> Message:
     """Build an ingress message (no caller) after checking the target has an endpoint."""
+    if not address.valid:
+        raise BadRequest(400, f"{InvalidAddress(address)}; use /<namespace>/<type>/<id>")
     if not runtime.serves(address.function_type):
         raise BadRequest(
             404, f"no endpoint serves function type {address.function_type}; check module.yaml"
         )
     typename = typename_from_content_type(request.headers.getall("Content-Type", []))
-    return Message(address, None, typename, await request.read())
+    # The caller's trace context, carried to the function (baton.runtime.observability.tracing).
+    trace = request.headers.get("traceparent")
+    return Message(address, None, typename, await request.read(), trace=trace)
+
+
+def rejected_by_rule(rejected: RuleRejected) -> web.Response:
+    """422 with the rule's name (also in the `Baton-Rule` header) and why the message failed it."""
+    return web.Response(status=422, text=str(rejected), headers={"Baton-Rule": rejected.rule})
+
+
+def refused_response(refused: Refused) -> web.Response:
+    """429 (this target is full) or 503 (the runtime is), with when to try again."""
+    return web.Response(
+        status=refused.http_status, text=str(refused),
+        headers={"Retry-After": str(refused.retry_after_s)},
+    )
+
+
+async def offer(
+    request: web.Request, runtime: RuntimeAPI, message: Message, ingress: str | None = None
+) -> web.Response:
+    """Offer an ingress message; 202 once durable, 200 for a repeated Idempotency-Key, 422 for
+    a message an ERROR rule rejects, 429/503 when its target or the runtime is full."""
+    key = request.headers.get("Idempotency-Key")
+    try:
+        accepted = await runtime.offer(message, idempotency_key=key, ingress=ingress)
+    except Refused as refused:
+        return refused_response(refused)
+    except RuleRejected as rejected:
+        return rejected_by_rule(rejected)
+    if not accepted:
+        return web.Response(status=200, text="already accepted (same Idempotency-Key)")
+    log.debug("ingress: %s <- %s, %d bytes", message.target, message.typename, len(message.value or b""))
+    return web.Response(status=202)
 
 
 def client_connected(request: web.Request) -> bool:
@@ -66,34 +128,48 @@ def client_connected(request: web.Request) -> bool:
     return transport is not None and not transport.is_closing()
 
 
-def ingress_app(runtime: RuntimeAPI) -> web.Application:
-    """`ANY /<namespace>/<type>/<id>` with the body as the message value."""
+def ingress_app(runtime: RuntimeAPI, ingress_id: str = str(PLAYGROUND_INGRESS_ID)) -> web.Application:
+    """`PUT|POST /<namespace>/<type>/<id>` with the body as the message value."""
+
+    async def counted(request: web.Request) -> web.Response:
+        response = await accept(request)
+        runtime.metrics.count_ingress(ingress_id, response.status)
+        return response
 
     async def accept(request: web.Request) -> web.Response:
+        if request.method not in INGRESS_METHODS:
+            return web.Response(
+                status=405, headers={"Allow": ", ".join(INGRESS_METHODS)},
+                text=f"{request.method} does not deliver messages: use PUT (or POST)",
+            )
         info = request.match_info
         address = Address(info["namespace"], info["type"], info["id"])
         try:
             message = await message_from_request(request, runtime, address)
         except BadRequest as error:
             return web.Response(status=error.status, text=str(error))
-        unavailable = runtime.unavailable
-        if unavailable:
-            return web.Response(status=503, text=unavailable)
-        key = request.headers.get("Idempotency-Key")
-        if not await runtime.ingest(message, idempotency_key=key):
-            return web.Response(status=200, text="already accepted (same Idempotency-Key)")
-        return web.Response(status=202)
+        return await offer(request, runtime, message, ingress_id)
 
     async def bad_path(request: web.Request) -> web.Response:
+        runtime.metrics.count_ingress(ingress_id, 400)
         return web.Response(
             status=400,
             text=f"Invalid URL {request.path!r}. Please specify '/namespace/function_type/function_id'",
         )
 
     app = web.Application(client_max_size=MAX_BODY)
-    app.router.add_route("*", "/{namespace}/{type}/{id}", accept)
+    app.router.add_route("*", "/{namespace}/{type}/{id}", counted)
     app.router.add_route("*", "/{tail:.*}", bad_path)
     return app
+
+
+def undeclared_topic(spec: PlaygroundEgressSpec, topic: str) -> str | None:
+    """Why a topic cannot be read (400 from the playground egress and the admin API alike)."""
+    if topic in spec.topics:
+        return None
+    declared = ", ".join(spec.topics) or "none"
+    return (f"unknown topic {topic!r} of {spec.id}; declared topics: {declared} "
+            f"(topics are listed under `topics:` of the egress in module.yaml)")
 
 
 def egress_app(spec: PlaygroundEgressSpec, runtime: RuntimeAPI) -> web.Application:
@@ -102,11 +178,9 @@ def egress_app(spec: PlaygroundEgressSpec, runtime: RuntimeAPI) -> web.Applicati
 
     async def take(request: web.Request) -> web.Response:
         topic = request.match_info["topic"]
-        if topic not in spec.topics:
-            return web.Response(
-                status=400,
-                text=f"unknown topic {topic!r}; declared topics: {', '.join(spec.topics)}",
-            )
+        undeclared = undeclared_topic(spec, topic)
+        if undeclared:
+            return web.Response(status=400, text=undeclared)
         try:
             wait = float(request.query.get("wait", "0"))
         except ValueError:
@@ -116,8 +190,9 @@ def egress_app(spec: PlaygroundEgressSpec, runtime: RuntimeAPI) -> web.Applicati
         )
         if record is None:
             return web.Response(status=404)
+        log.debug("egress: %s topic %s taken", egress_id, topic)
         return web.Response(body=playground_payload(record), content_type="text/plain")
 
     app = web.Application()
-    app.router.add_get("/{topic}", take)
+    app.router.add_get("/{topic}", take, allow_head=False)  # a HEAD must not take a record
     return app

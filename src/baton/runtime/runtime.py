@@ -3,28 +3,34 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 
 from baton.module.specs import ModuleSpec, TypeName
 from baton.runtime.address import Address
+from baton.runtime.admin_guard import AdminSurface
+from baton.runtime.admission import DEFAULT_LIMITS, Limits, Refused
 from baton.runtime.api import Listener, PublishedEgress, RuntimeStatus, UnknownEgress
 from baton.runtime.clock import SYSTEM_CLOCK, Clock
 from baton.runtime.connectors.factory import CONNECTED_KINDS, connectors_for
 from baton.runtime.connectors.source import Connector
 from baton.runtime.dispatcher import Dispatcher
 from baton.runtime.egress import EgressRouter
-from baton.runtime.extension import RuntimeExtension
+from baton.runtime.extension import MetricsSource, RuntimeExtension
 from baton.runtime.invoker import Invoker
 from baton.runtime.messages import EgressRecord, Message, SourcePosition
 from baton.runtime.metrics import Metrics
+from baton.runtime.observability.tracing import BatchTracing
+from baton.runtime.rules import IngressRules
 from baton.runtime.servers import Servers
 from baton.runtime.state_registry import StateRegistry
 from baton.runtime.store import DeadLetter, MemoryStore, Parked, Store, StoredValue
+from baton.runtime.transports import TransportFactory
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Listener", "Runtime", "RuntimeStatus"]
+__all__ = ["Limits", "Listener", "Refused", "Runtime", "RuntimeStatus"]
 
 
 class Runtime:
@@ -41,11 +47,19 @@ class Runtime:
         *,
         host: str = "127.0.0.1",
         admin_port: int | None = 8081,
-        max_queued: int = 100_000,
-        max_inflight: int = 32_768,
+        admin_host: str = "127.0.0.1",
+        admin_token: str | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+        idempotency_window_s: float = 86_400.0,
         clock: Clock = SYSTEM_CLOCK,
         extensions: Sequence[RuntimeExtension] = (),
+        tracer_provider: object | None = None,
+        transports: TransportFactory | None = None,
     ) -> None:
+        """`tracer_provider`: an OpenTelemetry TracerProvider for a span per invocation batch
+        (e.g. `observability.tracing.tracer_provider_from_env()`); None traces nothing.
+        `transports`: how endpoints are reached (default: by their kind); a composition root may
+        route some in-process with `TransportFactory.use` (as `baton.testing` does)."""
         self._extensions = tuple(extensions)
         for extension in self._extensions:
             module = extension.attach(module)
@@ -57,14 +71,20 @@ class Runtime:
         self.listeners: list[Listener] = []
         self.started_at = clock.now()
         self._store = store if store is not None else MemoryStore()
+        self._store.epochs = self.metrics.epochs
+        self._tracing = BatchTracing(tracer_provider) if tracer_provider is not None else None
         self._registry = StateRegistry()
         self._egress = EgressRouter(module, self._store)
-        self._invoker = Invoker(self._store, self._registry, self.metrics, clock=clock)
+        self._invoker = Invoker(
+            self._store, self._registry, self.metrics, clock=clock, transports=transports
+        )
         self._dispatcher = Dispatcher(
             module, self._store, self._invoker, self._registry, self._egress, self.metrics,
-            max_queued=max_queued, max_inflight=max_inflight, clock=clock,
+            limits=limits, idempotency_window_s=idempotency_window_s, clock=clock,
+            tracing=self._tracing,
         )
-        self._servers = Servers(host)
+        self._rules = IngressRules(module, self.metrics, self._store, self._egress, clock)
+        self._servers = Servers(host, AdminSurface(admin_host, admin_token))
         self._connectors: list[Connector] = []
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -82,12 +102,18 @@ class Runtime:
         for connector in self._connectors:
             await connector.start()
         routes = [route for e in self._extensions for route in e.admin_routes(self)]
-        self.listeners.extend(await self._servers.open(self, self.admin_port, routes))
+        collectors = [
+            c for e in self._extensions if isinstance(e, MetricsSource) for c in e.collectors(self)
+        ]
+        self.listeners.extend(await self._servers.open(self, self.admin_port, routes, collectors))
+        log.info("runtime started: %s", ", ".join(f"{ln.component} {ln.url}" for ln in self.listeners),
+                 extra={"event": "runtime_started",
+                        "listeners": json.dumps({ln.component: ln.url for ln in self.listeners})})
         return self.listeners
 
     async def stop(self) -> None:
-        """Close listeners and sources first (no new input), then stop batches, transport,
-        extensions, publishers, store."""
+        """Stop sources and publishers, close listeners (no new input), then stop batches,
+        transport, extensions, store."""
         for connector in self._connectors:
             await connector.stop()
         await self._servers.close()
@@ -97,6 +123,9 @@ class Runtime:
             await extension.stop()
         await self._store.commit()
         self._store.close()
+        if self._tracing is not None:
+            self._tracing.shutdown()
+        log.info("runtime stopped", extra={"event": "runtime_stopped"})
 
     async def __aenter__(self) -> Runtime:
         await self.start()
@@ -120,12 +149,53 @@ class Runtime:
         """Whether an endpoint serves this function type."""
         return self._dispatcher.endpoint(function_type) is not None
 
-    async def ingest(self, *messages: Message, idempotency_key: str | None = None) -> bool:
-        """Accept messages as an ingress would: waits while saturated, returns once durable.
+    async def ingest(
+        self,
+        *messages: Message,
+        idempotency_key: str | None = None,
+        ingress: str | None = None,
+        topic: str | None = None,
+    ) -> bool:
+        """Accept messages as a pull source (Kafka) would: waits while a target or the runtime
+        is full, returns once durable.
 
         With an idempotency key already accepted, nothing is delivered again (returns False).
+        Raises InvalidAddress for an address no function can have. `ingress` (its id,
+        `namespace/name`) and `topic` say where the messages came from, for the data-quality
+        rules, which see every message first: one failing an ERROR rule raises `RuleRejected`
+        and nothing is accepted; one failing a DLQ rule is dead-lettered instead.
         """
-        return await self._dispatcher.ingest(*messages, idempotency_key=idempotency_key)
+        return await self._accept(messages, idempotency_key, ingress, topic, wait=True)
+
+    async def offer(
+        self,
+        *messages: Message,
+        idempotency_key: str | None = None,
+        ingress: str | None = None,
+        topic: str | None = None,
+    ) -> bool:
+        """Accept messages as a push source (HTTP) would: raises `Refused` at once when a target
+        or the runtime is full (nothing is delivered then); otherwise like `ingest`."""
+        return await self._accept(messages, idempotency_key, ingress, topic, wait=False)
+
+    async def _accept(
+        self, messages: tuple[Message, ...], idempotency_key: str | None, ingress: str | None,
+        topic: str | None, *, wait: bool,
+    ) -> bool:
+        dispatcher = self._dispatcher
+        if self._rules.active:
+            if idempotency_key is not None and dispatcher.seen_key(idempotency_key):
+                await self._store.durable()  # acknowledged once the first copy is durable
+                return False
+            delivered = self._rules.admit(messages, ingress, topic)
+            if not delivered:  # every message dead-lettered: still durable, and the key kept
+                if idempotency_key is not None:
+                    dispatcher.remember_key(idempotency_key)
+                await self._store.durable()
+                return True
+            messages = tuple(delivered)
+        accept = dispatcher.ingest if wait else dispatcher.offer
+        return await accept(*messages, idempotency_key=idempotency_key)
 
     # --- input from sources with positions (Kafka partitions, Kinesis shards) ---------------
 
@@ -133,14 +203,21 @@ class Runtime:
         """Whether `ingest_record` would wait for capacity now (a source then pauses fetching)."""
         return self._dispatcher.would_wait(messages)
 
-    async def ingest_record(self, messages: Sequence[Message], position: SourcePosition) -> None:
+    async def ingest_record(
+        self, messages: Sequence[Message], position: SourcePosition, topic: str | None = None
+    ) -> None:
         """Accept one source record: its messages (in order, maybe none) and its position, one epoch.
 
-        Waits while the runtime is saturated, then delivers and records the position with no
-        await in between, so both land in the same epoch. Returns before they are durable: a
-        source ingests many records, then awaits `durable()` once (e.g. to commit offsets).
+        Waits, as `ingest` does, while a target or the runtime is full, then delivers and records
+        the position with no await in between, so both land in the same epoch. Returns before
+        they are durable: a source ingests many records, then awaits `durable()` once (e.g. to
+        commit offsets). The data-quality rules see the messages first (ingress = the source,
+        `topic`): RuleRejected when one fails an ERROR rule (nothing is delivered, no position
+        stored); DLQ failures are dead-lettered in the same epoch.
         """
         await self._dispatcher.admit(messages)
+        if self._rules.active and messages:  # after the wait: its dead letters join this epoch
+            messages = self._rules.admit(messages, position.source, topic)
         for message in messages:
             self._dispatcher.deliver(message)
         self._store.set_position(position.source, position.partition, position.position)
@@ -176,6 +253,7 @@ class Runtime:
             delayed=len(dispatcher.timers),
             parked=len(self._store.parked()),
             backlog=backlog,
+            egress_pending=self._store.outbox_sizes(),
         )
 
     async def until(
@@ -222,6 +300,12 @@ class Runtime:
         """Every address of a function type that holds state (for listings, not hot paths)."""
         return self._store.addresses_with_state(function_type.namespace, function_type.name)
 
+    def address_page(
+        self, function_type: TypeName, prefix: str = "", after: str | None = None, limit: int = 50
+    ) -> list[Address]:
+        """Up to `limit` addresses of a function type holding state, by id (a store query)."""
+        return self._store.address_page(function_type.namespace, function_type.name, prefix, after, limit)
+
     # --- operators -------------------------------------------------------------------------
 
     def parked(self) -> Mapping[Address, Parked]:
@@ -267,5 +351,5 @@ def _warn_unserved(module: ModuleSpec, extensions: Sequence[RuntimeExtension]) -
     for kind in sorted({doc.kind for doc in module.extensions} - served):
         log.warning(
             "module documents of kind %s are not served by this runtime (no extension for them)",
-            kind,
+            kind, extra={"event": "kind_not_served", "kind": str(kind)},
         )

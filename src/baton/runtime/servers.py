@@ -10,32 +10,45 @@ import logging
 from collections.abc import Sequence
 
 from aiohttp import web
+from prometheus_client.registry import Collector
 
 from baton.module.specs import PlaygroundEgressSpec, PlaygroundIngressSpec
 from baton.runtime.admin import admin_app
+from baton.runtime.admin_guard import AdminSurface
 from baton.runtime.api import Listener, RuntimeAPI
 from baton.runtime.connectors.factory import CONNECTED_KINDS
+from baton.runtime.console import console_routes
+from baton.runtime.observability.prometheus import prometheus_routes
 from baton.runtime.playground import egress_app, ingress_app
 
 log = logging.getLogger(__name__)
 
 
 class Servers:
-    """Opens every listening component of a runtime on one interface, and closes them."""
+    """Opens every listening component of a runtime, and closes them: the playground servers
+    on `host`, the admin API on its own surface (loopback unless a token guards it)."""
 
-    def __init__(self, host: str) -> None:
+    def __init__(self, host: str, admin: AdminSurface) -> None:
         self._host = host
+        self._admin = admin
         self._runners: list[web.AppRunner] = []
 
     async def open(
-        self, runtime: RuntimeAPI, admin_port: int | None, admin_routes: Sequence[web.RouteDef] = ()
+        self,
+        runtime: RuntimeAPI,
+        admin_port: int | None,
+        admin_routes: Sequence[web.RouteDef] = (),
+        collectors: Sequence[Collector] = (),
     ) -> list[Listener]:
-        """Serve the module's playground ingresses and egresses and the admin API."""
+        """Serve the module's playground ingresses and egresses and the admin API (with the
+        Prometheus `/metrics` and the extensions' routes and collectors)."""
         listeners = []
         for ingress in runtime.module.ingresses:
             if isinstance(ingress, PlaygroundIngressSpec):
                 listeners.append(
-                    await self._serve(f"ingress {ingress.id}", ingress_app(runtime), ingress.port)
+                    await self._serve(
+                        f"ingress {ingress.id}", ingress_app(runtime, str(ingress.id)), ingress.port
+                    )
                 )
             elif ingress.kind not in CONNECTED_KINDS:
                 log.warning(
@@ -55,16 +68,21 @@ class Servers:
                     egress.id, egress.kind,
                 )
         if admin_port is not None:
-            listeners.append(await self._serve("admin API", admin_app(runtime, admin_routes), admin_port))
+            routes = [*prometheus_routes(runtime, collectors), *console_routes(runtime), *admin_routes]
+            app = admin_app(runtime, routes)
+            app.middlewares.append(self._admin.middleware())
+            listeners.append(await self._serve("admin API", app, admin_port, self._admin.host))
         return listeners
 
-    async def _serve(self, component: str, app: web.Application, port: int) -> Listener:
+    async def _serve(
+        self, component: str, app: web.Application, port: int, host: str | None = None
+    ) -> Listener:
         # Cancel a handler whose client went away (e.g. a long-polling egress reader).
         runner = web.AppRunner(
             app, access_log=None, handle_signals=False, handler_cancellation=True
         )
         await runner.setup()
-        site = web.TCPSite(runner, self._host, port, reuse_address=True)
+        site = web.TCPSite(runner, host or self._host, port, reuse_address=True)
         await site.start()
         self._runners.append(runner)
         sockname = runner.addresses[-1]

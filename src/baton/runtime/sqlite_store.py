@@ -17,23 +17,25 @@ import fcntl
 import logging
 import os
 import sqlite3
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from baton.runtime.address import Address
 from baton.runtime.messages import DelayedMessage, EgressRecord, Message
-from baton.runtime.store import DeadLetter, MemoryStore, Parked, StoredValue
+from baton.runtime.store import DeadLetter, MemoryStore, Parked, StoredValue, key_digest
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DB_NAME = "baton.db"
 LOCK_NAME = "baton.lock"
 
-SCHEMA_V1 = """
+SCHEMA = """
 CREATE TABLE IF NOT EXISTS state (      -- one row per state value of an address
-    address    TEXT NOT NULL,           -- namespace/type/id
+    address    TEXT NOT NULL,           -- namespace/type/id (a '/' or '%' in namespace or type: %2F, %25)
     name       TEXT NOT NULL,           -- the ValueSpec name
     typename   TEXT NOT NULL,           -- e.g. io.statefun.types/int
     value      BLOB NOT NULL,           -- the raw bytes the function wrote
@@ -71,9 +73,10 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     at       REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS ingress_keys ( -- idempotency keys of accepted ingress messages
-    key TEXT PRIMARY KEY,
-    at  REAL NOT NULL
+    key TEXT PRIMARY KEY,                 -- sha256 (hex) of the Idempotency-Key
+    at  REAL NOT NULL                     -- accepted at (epoch s); forgotten after the window
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS ingress_keys_at ON ingress_keys (at);
 CREATE TABLE IF NOT EXISTS outbox (     -- egress records not yet taken by a reader/publisher
     seq      INTEGER PRIMARY KEY,
     egress   TEXT NOT NULL,             -- egress id namespace/type
@@ -81,11 +84,8 @@ CREATE TABLE IF NOT EXISTS outbox (     -- egress records not yet taken by a rea
     typename TEXT NOT NULL,
     value    BLOB
 );
-"""
-# What each schema version adds to the one before. Additive only, IF NOT EXISTS: opening an
-# older file runs them all, which is its migration.
-MIGRATIONS = {
-    2: """
+""" + (
+    _SCHEMA_3 := """
 CREATE TABLE IF NOT EXISTS source_positions ( -- where each partition of a source resumes
     source    TEXT NOT NULL,            -- the ingress id, e.g. example/names
     partition TEXT NOT NULL,            -- e.g. Kafka `topic/0`
@@ -96,12 +96,46 @@ CREATE TABLE IF NOT EXISTS sequences (  -- counters that must never go back, e.g
     name  TEXT PRIMARY KEY,
     value INTEGER NOT NULL
 ) WITHOUT ROWID;
-""",
-}
-SCHEMA = SCHEMA_V1 + "".join(MIGRATIONS.values())
+"""
+)
 
+
+Fsync = Literal["normal", "full"]
 
 _EVICT_BATCH = 1000
+_CACHED_KEYS = 10_000  # idempotency keys kept in memory; older ones are read from the file
+_EXPIRE_KEYS_EVERY_S = 60.0
+
+# The tables every baton database has had since schema 1 (a database missing one lost it).
+_TABLES = ("state", "mailbox", "delayed", "parked", "dead_letters", "ingress_keys", "outbox")
+# Columns holding an address, by table (schema 2 stores `Address.key`).
+_ADDRESS_COLUMNS = {
+    "state": ("address",), "mailbox": ("address", "caller"), "delayed": ("address", "caller"),
+    "parked": ("address",), "dead_letters": ("address", "caller"),
+}
+
+
+def _migrate_to_2(db: sqlite3.Connection) -> None:
+    """Addresses stored as `Address.key` (unambiguous), idempotency keys as their digest."""
+    db.create_function("baton_key", 1, lambda text: text and Address.parse(text).key)
+    db.create_function("baton_digest", 1, key_digest)
+    for table, columns in _ADDRESS_COLUMNS.items():
+        sets = ", ".join(f"{c} = baton_key({c})" for c in columns)
+        db.execute(f"UPDATE {table} SET {sets}")  # names from the constant above
+    db.execute("UPDATE ingress_keys SET key = baton_digest(key)")
+    db.execute("CREATE INDEX IF NOT EXISTS ingress_keys_at ON ingress_keys (at)")
+
+
+# Migration steps: MIGRATIONS[n] turns a schema n-1 database into schema n. Each runs in the
+# transaction that sets `user_version` to n, so a crash leaves the old schema whole.
+def _migrate_to_3(db: sqlite3.Connection) -> None:
+    """Source positions (Kafka offsets in the epoch) and never-reused outbox seqs."""
+    for statement in _SCHEMA_3.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _migrate_to_2, 3: _migrate_to_3}
 
 
 class StoreError(Exception):
@@ -123,7 +157,16 @@ class _Journal:
     outbox_out: list[int] = field(default_factory=list)
     positions: dict[tuple[str, str], str] = field(default_factory=dict)
     ingress_keys: dict[str, float] = field(default_factory=dict)
+    keys_expire_before: float | None = None  # delete keys accepted before this
     touched: set[Address] = field(default_factory=set)  # addresses whose state changed
+
+    def size(self) -> int:
+        """How many changes it holds (the epoch's size)."""
+        return (
+            len(self.states) + len(self.mail_in) + len(self.mail_out) + len(self.delayed_in)
+            + len(self.delayed_out) + len(self.parked) + len(self.dead_letters)
+            + len(self.outbox_in) + len(self.outbox_out) + len(self.ingress_keys) + len(self.positions)
+        )
 
     def __bool__(self) -> bool:
         return bool(
@@ -133,8 +176,19 @@ class _Journal:
         )
 
 
-def _addr(text: str | None) -> Address | None:
-    return Address.parse(text) if text else None
+def _addr(key: str | None) -> Address | None:
+    return Address.from_key(key) if key else None
+
+
+def _key(address: Address | None) -> str | None:
+    return address.key if address is not None else None
+
+
+def _set_up(db: sqlite3.Connection, fsync: Fsync) -> None:
+    db.execute("PRAGMA journal_mode=WAL")
+    # NORMAL is durable against process crashes (kill -9) in WAL mode; FULL also against an
+    # OS crash or power loss (an fsync per commit).
+    db.execute(f"PRAGMA synchronous={'FULL' if fsync == 'full' else 'NORMAL'}")
 
 
 class SqliteStore(MemoryStore):
@@ -142,7 +196,7 @@ class SqliteStore(MemoryStore):
 
     def __init__(
         self, data_dir: str | os.PathLike[str], *, epoch_ms: float = 1.0,
-        max_cached: int = 200_000,
+        max_cached: int = 200_000, fsync: Fsync = "normal",
     ) -> None:
         super().__init__()
         # State values of at most about this many addresses stay in memory (~0.6 KB each);
@@ -150,10 +204,17 @@ class SqliteStore(MemoryStore):
         self._max_cached = max_cached
         self.data_dir = Path(data_dir)
         self.path = self.data_dir / DB_NAME
+        self._existed = self.path.exists()
         self._epoch_s = epoch_ms / 1000.0
         self._lock_file = self._lock(self.data_dir)
-        self._writer = self._connect()
-        self._reader = self._connect()
+        try:
+            self._writer = self._connect()
+            self._open_schema(self._writer, fsync)
+            self._reader = self._connect(fsync)
+        except BaseException:
+            self._lock_file.close()
+            raise
+        self._keys_expired_at = 0.0
         self._journal = _Journal()
         self._failed: list[_Journal] = []  # written again, first, by the next commit
         self._writing: list[_Journal] = []  # being written by the commit in progress
@@ -164,6 +225,7 @@ class SqliteStore(MemoryStore):
         self._task: asyncio.Task[None] | None = None
         self._commit_lock: asyncio.Lock | None = None
         self.error: str | None = None  # the last commit failure, until a commit succeeds
+        self._crashed = False  # see crash()
         self._load()
 
     # --- opening ---------------------------------------------------------------------------
@@ -174,7 +236,13 @@ class SqliteStore(MemoryStore):
             data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise StoreError(f"cannot create data dir {data_dir}: {error}") from None
-        handle = open(data_dir / LOCK_NAME, "a+")  # noqa: SIM115 (held open: the lock lives with it)
+        try:
+            handle = open(data_dir / LOCK_NAME, "a+")  # noqa: SIM115 (held open: the lock lives with it)
+        except OSError as error:
+            raise StoreError(
+                f"cannot write to data dir {data_dir} ({error.strerror}); make it writable for "
+                "this user, or use another --data-dir"
+            ) from None
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -190,27 +258,86 @@ class SqliteStore(MemoryStore):
         handle.flush()
         return handle
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, fsync: Fsync | None = None) -> sqlite3.Connection:
+        """A connection; with `fsync`, set up for use (WAL), else untouched (to check first)."""
         try:
             conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self.path} was written by a newer baton (schema {version}; this baton "
-                    f"reads up to {SCHEMA_VERSION}); upgrade baton to open it"
-                )
-            conn.execute("PRAGMA journal_mode=WAL")
-            # NORMAL is durable against process crashes (kill -9) in WAL mode.
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.executescript(SCHEMA)  # creates what is missing: a new file, or an older one
-            if version < SCHEMA_VERSION:
-                conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            if fsync is not None:
+                _set_up(conn, fsync)
             return conn
         except sqlite3.DatabaseError as error:
+            raise self._unusable(error) from None
+
+    def _unusable(self, error: sqlite3.Error) -> StoreError:
+        code = getattr(error, "sqlite_errorcode", None)
+        if code == sqlite3.SQLITE_READONLY:
+            return StoreError(
+                f"{self.path} is read-only ({error}); baton must write to it: make the file and "
+                "its directory writable for this user"
+            )
+        if code == sqlite3.SQLITE_CANTOPEN:
+            return StoreError(
+                f"cannot open {self.path} ({error}); check that its directory is writable for "
+                "this user"
+            )
+        return StoreError(
+            f"{self.path} is not a usable baton database ({error}); baton never resets a data "
+            "dir: restore it from a backup, or move it away to start empty"
+        )
+
+    def _open_schema(self, db: sqlite3.Connection, fsync: Fsync) -> None:
+        """Create the schema in a new file, or check and migrate an existing one.
+
+        A file that exists but holds no baton tables (0 bytes, or its WAL deleted before a
+        checkpoint) is refused: starting empty there would silently lose everything.
+        """
+        try:  # reads only: a file that is refused is left exactly as it was
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+        except sqlite3.DatabaseError as error:
+            raise self._unusable(error) from None
+        if version > SCHEMA_VERSION:
             raise StoreError(
-                f"{self.path} is not a usable baton database ({error}); baton never resets a data "
-                "dir: restore it from a backup, or move it away to start empty"
-            ) from None
+                f"{self.path} was written by a newer baton (schema {version}; this baton "
+                f"reads up to {SCHEMA_VERSION}); upgrade baton to open it"
+            )
+        if version == 0 and (tables or self._existed):
+            raise StoreError(
+                f"{self.path} exists but holds no baton tables ({self.path.stat().st_size} "
+                "bytes): it is not a baton database, or lost its contents (e.g. its -wal file "
+                "was deleted). baton never resets a data dir: restore it from a backup, or move "
+                "it away to start empty"
+            )
+        missing = [t for t in _TABLES if t not in tables] if version else []
+        if missing:
+            raise StoreError(
+                f"{self.path} (schema {version}) lost its tables {', '.join(missing)} (e.g. its "
+                "-wal file was deleted while baton ran); baton never resets a data dir: restore "
+                "it from a backup, or move it away to start empty"
+            )
+        try:
+            db.execute("BEGIN IMMEDIATE")  # a write, undone: fails at once on a read-only file
+            db.execute(f"PRAGMA user_version={version}")
+            db.execute("ROLLBACK")
+            _set_up(db, fsync)
+        except sqlite3.DatabaseError as error:
+            raise self._unusable(error) from None
+        if version == 0:
+            db.executescript(f"BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;")
+            return
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                MIGRATIONS[step](db)
+                db.execute(f"PRAGMA user_version={step}")
+                db.execute("COMMIT")
+            except sqlite3.Error as error:
+                db.execute("ROLLBACK")
+                raise StoreError(
+                    f"cannot migrate {self.path} from schema {step - 1} to {step} ({error}); "
+                    "the file is unchanged: keep using the baton that wrote it, or report this"
+                ) from None
+            log.info("migrated %s to schema %d", self.path, step)
 
     def _load(self) -> None:
         """Load everything but state values (those are read through on first touch)."""
@@ -227,23 +354,23 @@ class SqliteStore(MemoryStore):
         for seq, address, caller, typename, value in db.execute(
             "SELECT seq, address, caller, typename, value FROM mailbox ORDER BY seq"
         ):
-            MemoryStore.append(self, Message(Address.parse(address), _addr(caller), typename, value, seq))
+            MemoryStore.append(self, Message(Address.from_key(address), _addr(caller), typename, value, seq))
         self._next_mail = (db.execute("SELECT max(seq) FROM mailbox").fetchone()[0] or 0) + 1
         for seq, fire_at, address, caller, typename, value, token in db.execute(
             "SELECT seq, fire_at, address, caller, typename, value, token FROM delayed"
         ):
-            message = Message(Address.parse(address), _addr(caller), typename, value)
+            message = Message(Address.from_key(address), _addr(caller), typename, value)
             delayed = DelayedMessage(fire_at, message, token, seq)
             self._delayed[seq] = delayed
             if token:
                 self._tokens[(delayed.scope, token)] = delayed
         self._next_seq = db.execute("SELECT max(seq) FROM delayed").fetchone()[0] or 0
         for address, reason, since in db.execute("SELECT address, reason, since FROM parked"):
-            self._parked[Address.parse(address)] = Parked(reason, since)
+            self._parked[Address.from_key(address)] = Parked(reason, since)
         for address, caller, typename, value, reason, at in db.execute(
             "SELECT address, caller, typename, value, reason, at FROM dead_letters ORDER BY seq"
         ):
-            message = Message(Address.parse(address), _addr(caller), typename, value)
+            message = Message(Address.from_key(address), _addr(caller), typename, value)
             self._dead_letters.append(DeadLetter(message, reason, at))
         for seq, egress, topic, typename, value in db.execute(
             "SELECT seq, egress, topic, typename, value FROM outbox ORDER BY seq"
@@ -272,7 +399,7 @@ class SqliteStore(MemoryStore):
                 name: StoredValue(typename, value, expires_at)
                 for name, typename, value, expires_at in self._reader.execute(
                     "SELECT name, typename, value, expires_at FROM state WHERE address = ?",
-                    (str(address),),
+                    (address.key,),
                 )
             }
         return values
@@ -300,9 +427,9 @@ class SqliteStore(MemoryStore):
         self._dirty()
 
     def addresses_with_state(self, namespace: str, type_: str) -> list[Address]:
-        prefix = f"{namespace}/{type_}/"
+        prefix = Address(namespace, type_, "").key
         stored = {
-            Address.parse(row[0])
+            Address.from_key(row[0])
             for row in self._reader.execute(
                 "SELECT DISTINCT address FROM state WHERE address >= ? AND address < ?",
                 (prefix, prefix[:-1] + "0"),  # '0' follows '/': a range scan on the key
@@ -310,6 +437,36 @@ class SqliteStore(MemoryStore):
         }
         cached = {a for a in self._states if a.namespace == namespace and a.type == type_}
         return sorted(a for a in stored | cached if self.states(a))
+
+    def address_page(
+        self, namespace: str, type_: str, prefix: str = "", after: str | None = None, limit: int = 50
+    ) -> list[Address]:
+        # A range scan on the primary key, merged with the addresses cached in memory (their
+        # state may not be committed yet); each candidate is checked against the live state.
+        base = f"{namespace}/{type_}/"
+        low, high = base + prefix, base + prefix + "\U0010ffff"
+        if after is not None and base + after >= low:
+            low = base + after + "\x00"  # strictly after
+        page: list[Address] = []
+        while len(page) < limit:
+            stored = [
+                Address.parse(row[0])
+                for row in self._reader.execute(
+                    "SELECT DISTINCT address FROM state WHERE address >= ? AND address < ? "
+                    "ORDER BY address LIMIT ?",
+                    (low, high, limit),
+                )
+            ]
+            cached = sorted(
+                a for a in self._states
+                if a.namespace == namespace and a.type == type_ and low <= str(a) < high
+            )[:limit]
+            candidates = sorted(set(stored) | set(cached), key=str)[: limit - len(page)]
+            if not candidates:
+                break
+            page.extend(a for a in candidates if self.states(a))
+            low = str(candidates[-1]) + "\x00"
+        return page
 
     # --- mailboxes -------------------------------------------------------------------------
 
@@ -388,17 +545,26 @@ class SqliteStore(MemoryStore):
 
     # --- ingress idempotency keys (read through, like state) ---------------------------------
 
-    def seen_ingress_key(self, key: str) -> bool:
-        if key in self._ingress_keys:
+    def seen_ingress_key(self, key: str, not_before: float) -> bool:
+        if super().seen_ingress_key(key, not_before):
             return True
-        row = self._reader.execute("SELECT at FROM ingress_keys WHERE key = ?", (key,)).fetchone()
-        if row is not None:
-            self._ingress_keys[key] = row[0]
+        for journal in (self._journal, *self._writing, *self._failed):  # not in the file yet
+            at = journal.ingress_keys.get(key)
+            if at is not None and at >= not_before:
+                return True
+        row = self._reader.execute(
+            "SELECT 1 FROM ingress_keys WHERE key = ? AND at >= ?", (key, not_before)
+        ).fetchone()
         return row is not None
 
-    def remember_ingress_key(self, key: str, at: float) -> None:
-        super().remember_ingress_key(key, at)
-        self._journal.ingress_keys[key] = self._ingress_keys[key]
+    def remember_ingress_key(self, key: str, at: float, not_before: float) -> None:
+        super().remember_ingress_key(key, at, not_before)
+        self._forget_keys_before(not_before, keep=_CACHED_KEYS)  # the rest: read from the file
+        journal = self._journal
+        journal.ingress_keys[key] = at
+        if at - self._keys_expired_at >= _EXPIRE_KEYS_EVERY_S:
+            journal.keys_expire_before = not_before
+            self._keys_expired_at = at
         self._dirty()
 
     # --- epochs ----------------------------------------------------------------------------
@@ -432,6 +598,8 @@ class SqliteStore(MemoryStore):
 
     async def commit(self) -> None:
         """Write the current epoch in one transaction (and any epoch that failed before)."""
+        if self._crashed:
+            return
         if self._commit_lock is None:  # not started: write synchronously (tests, tools)
             journals = [*self._failed, self._journal]
             self._write(journals)
@@ -446,23 +614,38 @@ class SqliteStore(MemoryStore):
             self._journal = _Journal()
             self._epoch += 1
             journals = self._writing = [*self._failed, journal]
+            started = time.perf_counter()
             try:
                 await asyncio.to_thread(self._write, journals)
             except sqlite3.Error as error:
+                if self.epochs is not None:
+                    self.epochs.failures += 1
                 self._failed, self._writing = journals, []
                 if self.error is None:
-                    log.error("cannot commit to %s: %s; retrying, ingress is paused", self.path, error)
-                self.error = f"cannot commit to {self.path}: {error}"
+                    log.error("cannot commit to %s: %s; retrying, ingress is paused", self.path, error,
+                              extra={"event": "commit_failed", "path": str(self.path), "error": str(error)})
+                self.error = self._commit_failure(error)
                 raise
             self._failed, self._writing = [], []
+            if self.epochs is not None:
+                self.epochs.committed(time.perf_counter() - started, sum(j.size() for j in journals))
             if self.error is not None:
-                log.warning("commits to %s work again", self.path)
+                log.warning("commits to %s work again", self.path,
+                            extra={"event": "commit_recovered", "path": str(self.path)})
                 self.error = None
             for done in journals:
                 self._release(done)
             async with self._committed_cond:
                 self._committed = epoch
                 self._committed_cond.notify_all()
+
+    def _commit_failure(self, error: sqlite3.Error) -> str:
+        if getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+            return (
+                f"the disk holding {self.path} is full; free space there: commits resume by "
+                "themselves and nothing accepted is lost"
+            )
+        return f"cannot commit to {self.path}: {error}"
 
     def _release(self, journal: _Journal) -> None:
         for record in journal.outbox_in.values():
@@ -485,13 +668,26 @@ class SqliteStore(MemoryStore):
                 _write_journal(db, journal)
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            # SQLite may have rolled back already (SQLITE_FULL does): a second rollback would
+            # raise "no transaction is active" and hide the real error.
+            if db.in_transaction:
+                db.execute("ROLLBACK")
             raise
+
+    def crash(self) -> None:
+        """Stop as `kill -9` would (for `baton.testing`): nothing uncommitted is ever written.
+
+        An epoch being written right now still commits (or not), as it would in a real crash.
+        Then `close()` releases the file without writing.
+        """
+        self._crashed = True
+        if self._task is not None:
+            self._task.cancel()
 
     def close(self) -> None:
         if self._task is not None:
             self._task.cancel()
-        if self._journal or self._failed:
+        if (self._journal or self._failed) and not self._crashed:
             try:
                 self._write([*self._failed, self._journal])
                 self._failed, self._journal = [], _Journal()
@@ -506,15 +702,15 @@ def _write_journal(db: sqlite3.Connection, j: _Journal) -> None:
     upserts, deletes = [], []
     for (address, name), value in j.states.items():
         if value is None:
-            deletes.append((str(address), name))
+            deletes.append((address.key, name))
         else:
-            upserts.append((str(address), name, value.typename, value.value, value.expires_at))
+            upserts.append((address.key, name, value.typename, value.value, value.expires_at))
     db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?, ?, ?, ?)", upserts)
     db.executemany("DELETE FROM state WHERE address = ? AND name = ?", deletes)
     db.executemany(
         "INSERT INTO mailbox VALUES (?, ?, ?, ?, ?)",
         [
-            (m.seq, str(m.target), str(m.caller) if m.caller else None, m.typename, m.value)
+            (m.seq, m.target.key, _key(m.caller), m.typename, m.value)
             for m in j.mail_in.values()
         ],
     )
@@ -523,8 +719,7 @@ def _write_journal(db: sqlite3.Connection, j: _Journal) -> None:
         "INSERT INTO delayed VALUES (?, ?, ?, ?, ?, ?, ?)",
         [
             (
-                d.seq, d.fire_at, str(d.message.target),
-                str(d.message.caller) if d.message.caller else None,
+                d.seq, d.fire_at, d.message.target.key, _key(d.message.caller),
                 d.message.typename, d.message.value, d.token,
             )
             for d in j.delayed_in.values()
@@ -533,18 +728,18 @@ def _write_journal(db: sqlite3.Connection, j: _Journal) -> None:
     db.executemany("DELETE FROM delayed WHERE seq = ?", [(s,) for s in j.delayed_out])
     for address, parked in j.parked.items():
         if parked is None:
-            db.execute("DELETE FROM parked WHERE address = ?", (str(address),))
+            db.execute("DELETE FROM parked WHERE address = ?", (address.key,))
         else:
             db.execute(
                 "INSERT OR REPLACE INTO parked VALUES (?, ?, ?)",
-                (str(address), parked.reason, parked.since),
+                (address.key, parked.reason, parked.since),
             )
     db.executemany(
         "INSERT INTO dead_letters (address, caller, typename, value, reason, at) "
         "VALUES (?, ?, ?, ?, ?, ?)",
         [
             (
-                str(d.message.target), str(d.message.caller) if d.message.caller else None,
+                d.message.target.key, _key(d.message.caller),
                 d.message.typename, d.message.value, d.reason, d.at,
             )
             for d in j.dead_letters
@@ -566,6 +761,8 @@ def _write_journal(db: sqlite3.Connection, j: _Journal) -> None:
         [(source, partition, position) for (source, partition), position in j.positions.items()],
     )
     db.executemany("INSERT OR REPLACE INTO ingress_keys VALUES (?, ?)", j.ingress_keys.items())
+    if j.keys_expire_before is not None:
+        db.execute("DELETE FROM ingress_keys WHERE at < ?", (j.keys_expire_before,))
 
 
 __all__ = ["SCHEMA", "SCHEMA_VERSION", "SqliteStore", "StoreError"]

@@ -8,14 +8,21 @@ is why every change goes through a method here rather than through a shared muta
 from __future__ import annotations
 
 import abc
+import hashlib
 import heapq
 import itertools
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from baton.runtime.address import Address
 from baton.runtime.messages import DelayedMessage, EgressRecord, Message
+from baton.runtime.metrics import EpochMetrics
+
+
+def key_digest(key: str) -> str:
+    """What is stored of an idempotency key: a fixed-size digest, however long the key."""
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 @dataclass(slots=True)
@@ -52,6 +59,8 @@ class Store(abc.ABC):
 
     # Called when an egress record becomes readable (for a durable store: once committed).
     on_released: Callable[[EgressRecord], None] | None = None
+    # Where a durable store counts its epoch commits (set by the runtime).
+    epochs: EpochMetrics | None = None
     # The last durability failure (e.g. a full disk), until the store works again.
     error: str | None = None
 
@@ -67,6 +76,13 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def addresses_with_state(self, namespace: str, type_: str) -> list[Address]:
         """Every address of a function type that holds state (for listings, not hot paths)."""
+
+    @abc.abstractmethod
+    def address_page(
+        self, namespace: str, type_: str, prefix: str = "", after: str | None = None, limit: int = 50
+    ) -> list[Address]:
+        """Up to `limit` addresses of a function type that hold state, in id order: those whose
+        id starts with `prefix` and, for the next page, comes after the id `after`."""
 
     # --- mailboxes ---
     @abc.abstractmethod
@@ -135,6 +151,10 @@ class Store(abc.ABC):
     def outbox_size(self, egress: str, topic: str) -> int: ...
 
     @abc.abstractmethod
+    def outbox_sizes(self) -> dict[tuple[str, str], int]:
+        """Readable records not yet taken, by (egress, topic)."""
+
+    @abc.abstractmethod
     def pending(self, egress: str, limit: int) -> list[EgressRecord]:
         """Up to `limit` readable records of an egress (every topic), oldest first, left in place.
 
@@ -156,12 +176,13 @@ class Store(abc.ABC):
 
     # --- ingress idempotency keys ---
     @abc.abstractmethod
-    def seen_ingress_key(self, key: str) -> bool:
-        """Whether a message with this idempotency key was already accepted."""
+    def seen_ingress_key(self, key: str, not_before: float) -> bool:
+        """Whether a message with this idempotency key was accepted at `not_before` or later."""
 
     @abc.abstractmethod
-    def remember_ingress_key(self, key: str, at: float) -> None:
-        """Record an accepted message's idempotency key (in the same epoch as the message)."""
+    def remember_ingress_key(self, key: str, at: float, not_before: float) -> None:
+        """Record an accepted message's idempotency key (in the same epoch as the message),
+        and forget keys accepted before `not_before` (their window is over)."""
 
     # --- durability ---
     async def start(self) -> None:  # noqa: B027 (optional hook: a no-op by default)
@@ -189,7 +210,8 @@ class MemoryStore(Store):
         self._parked: dict[Address, Parked] = {}
         self._dead_letters: list[DeadLetter] = []
         self._outbox: dict[tuple[str, str], deque[EgressRecord]] = {}
-        self._ingress_keys: dict[str, float] = {}
+        # In the order accepted (an OrderedDict: dropping the oldest is O(1), unlike a dict's).
+        self._ingress_keys: OrderedDict[str, float] = OrderedDict()
         self._next_outbox = 1
         self._positions: dict[str, dict[str, str]] = {}
 
@@ -211,6 +233,16 @@ class MemoryStore(Store):
             a for a, values in self._states.items()
             if values and a.namespace == namespace and a.type == type_
         )
+
+    def address_page(
+        self, namespace: str, type_: str, prefix: str = "", after: str | None = None, limit: int = 50
+    ) -> list[Address]:
+        ids = sorted(
+            a.id for a, values in self._states.items()
+            if values and a.namespace == namespace and a.type == type_ and a.id.startswith(prefix)
+            and (after is None or a.id > after)
+        )
+        return [Address(namespace, type_, i) for i in ids[:limit]]
 
     def append(self, message: Message) -> None:
         box = self._mailboxes.get(message.target)
@@ -297,6 +329,9 @@ class MemoryStore(Store):
         box = self._outbox.get((egress, topic))
         return len(box) if box else 0
 
+    def outbox_sizes(self) -> dict[tuple[str, str], int]:
+        return {key: len(box) for key, box in self._outbox.items()}
+
     def pending(self, egress: str, limit: int) -> list[EgressRecord]:
         boxes = [box for (name, _), box in self._outbox.items() if name == egress and box]
         if len(boxes) == 1:
@@ -323,11 +358,23 @@ class MemoryStore(Store):
     def positions(self, source: str) -> dict[str, str]:
         return dict(self._positions.get(source, {}))
 
-    def seen_ingress_key(self, key: str) -> bool:
-        return key in self._ingress_keys
+    def seen_ingress_key(self, key: str, not_before: float) -> bool:
+        at = self._ingress_keys.get(key)
+        return at is not None and at >= not_before
 
-    def remember_ingress_key(self, key: str, at: float) -> None:
+    def remember_ingress_key(self, key: str, at: float, not_before: float) -> None:
         self._ingress_keys[key] = at
+        self._ingress_keys.move_to_end(key)
+        self._forget_keys_before(not_before)
+
+    def _forget_keys_before(self, not_before: float, keep: int | None = None) -> None:
+        """Drop keys from the oldest while older than `not_before` (or more than `keep`)."""
+        keys = self._ingress_keys
+        while keys:
+            at = next(iter(keys.values()))
+            if at >= not_before and (keep is None or len(keys) <= keep):
+                break
+            keys.popitem(last=False)
 
 
 _EMPTY: dict[str, StoredValue] = {}

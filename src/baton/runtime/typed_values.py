@@ -9,7 +9,7 @@ from typing import Any
 from google.protobuf.message import DecodeError
 from statefun import types_pb2
 
-_BUILTINS = {
+BUILTINS = {
     "io.statefun.types/bool": types_pb2.BooleanWrapper,
     "io.statefun.types/int": types_pb2.IntWrapper,
     "io.statefun.types/long": types_pb2.LongWrapper,
@@ -25,7 +25,7 @@ def describe(typename: str, value: bytes | None) -> dict[str, Any]:
     if value is None:
         out["value"] = None
         return out
-    wrapper = _BUILTINS.get(typename)
+    wrapper = BUILTINS.get(typename)
     if wrapper is not None:
         try:
             out["value"] = wrapper.FromString(value).value
@@ -43,9 +43,19 @@ def describe(typename: str, value: bytes | None) -> dict[str, Any]:
 
 def encode_builtin(typename: str, value: Any) -> bytes:
     """Encode a Python value as a built-in StateFun type (e.g. for `baton send --type`)."""
-    wrapper = _BUILTINS[typename]
+    wrapper = BUILTINS[typename]
     return wrapper(value=value).SerializeToString()
 
 
 def is_builtin(typename: str) -> bool:
-    return typename in _BUILTINS
+    return typename in BUILTINS
+
+
+def decode(typename: str, value: bytes | None) -> Any:
+    """A typed value as a Python value: built-ins decoded, JSON parsed, anything else raw bytes."""
+    if value is None:
+        return None
+    view = describe(typename, value)
+    if "base64" in view:
+        return value
+    return view["json"] if "json" in view else view["value"]

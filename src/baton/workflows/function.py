@@ -15,6 +15,7 @@ import dataclasses
 import json
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -75,15 +76,24 @@ def start_input(message) -> Any:
 
 
 class WorkflowFunction:
-    """The interpreter for one workflow type."""
+    """The interpreter for one workflow type.
 
-    def __init__(self, spec: WorkflowSpec) -> None:
+    `now` is where history timestamps and timer due times come from (wall time; a test harness
+    passes its virtual clock's). `seed`, when given, makes each execution's random jitter depend
+    on the seed and the execution id only (by default the start time is mixed in too).
+    """
+
+    def __init__(
+        self, spec: WorkflowSpec, *, now: Callable[[], float] = time.time, seed: str | None = None
+    ) -> None:
         self.spec = spec
         self.engine = Engine(spec.machine, name=str(spec.id))
+        self._now = now
+        self._seed = seed
 
     def __call__(self, context, message) -> None:
         stored: StoredExecution | None = context.storage.execution
-        now = time.time()
+        now = self._now()
         if message.is_type(TASK_RESULT) or message.is_type(TIMER) or message.is_type(TASK_HEARTBEAT):
             if stored is None:
                 return  # a late event for an execution that never started here
@@ -108,8 +118,10 @@ class WorkflowFunction:
             if stored is not None:  # the same execution id again: never run twice
                 self._join(context, stored, caller)
                 return
+            name = context.address.id
             execution, commands = self.engine.start(
-                start_input(message), name=context.address.id, now=now
+                start_input(message), name=name, now=now,
+                seed=None if self._seed is None else f"{self._seed}:{name}",
             )
             stored = StoredExecution(execution, [caller] if caller else [])
         self._apply(context, stored, commands, now)
@@ -205,13 +217,14 @@ def _address(address) -> str | None:
 
 
 def workflow_functions(
-    specs: list[WorkflowSpec], functions: StatefulFunctions | None = None
+    specs: list[WorkflowSpec], functions: StatefulFunctions | None = None, *,
+    now: Callable[[], float] = time.time, seed: str | None = None,
 ) -> StatefulFunctions:
-    """Bind an interpreter function for every workflow (and nothing else)."""
+    """Bind an interpreter function for every workflow (and nothing else); see WorkflowFunction."""
     functions = functions if functions is not None else StatefulFunctions()
     for spec in specs:
         functions.register(
-            str(spec.id), _as_function(WorkflowFunction(spec)),
+            str(spec.id), _as_function(WorkflowFunction(spec, now=now, seed=seed)),
             specs=[execution_spec()],
         )
     return functions

@@ -29,6 +29,7 @@ from baton.module.specs import InvalidRecordHandling, KafkaIngressSpec, KafkaTop
 from baton.runtime.api import ConnectorError
 from baton.runtime.connectors.source import SourceRuntime, route, unroutable
 from baton.runtime.messages import SourcePosition
+from baton.runtime.rules import RuleRejected
 
 log = logging.getLogger(__name__)
 
@@ -184,17 +185,20 @@ class KafkaSource:
                                 record, topic, partition, offset)
             return
         messages = route(id_, str(routing.value_type), record.value(), routing.targets)
-        if self._runtime.would_wait(messages):
-            self._consumer.pause(self._assigned)  # stop fetching rather than buffering
-            self.paused += 1
-            try:
-                await self._runtime.ingest_record(messages, position)
-            finally:
-                self._consumer.resume(
-                    [tp for tp in self._assigned if f"{tp.topic}/{tp.partition}" not in self.stopped]
-                )
-        else:
-            await self._runtime.ingest_record(messages, position)
+        try:
+            if self._runtime.would_wait(messages):
+                self._consumer.pause(self._assigned)  # stop fetching rather than buffering
+                self.paused += 1
+                try:
+                    await self._runtime.ingest_record(messages, position, topic)
+                finally:
+                    self._consumer.resume(
+                        [tp for tp in self._assigned if f"{tp.topic}/{tp.partition}" not in self.stopped]
+                    )
+            else:
+                await self._runtime.ingest_record(messages, position, topic)
+        except RuleRejected as rejected:  # a data-quality rule with onFailure ERROR
+            await self._invalid(routing, position, str(rejected), record, topic, partition, offset)
 
     async def _invalid(
         self, routing: KafkaTopicRoute, position: SourcePosition, reason: str,

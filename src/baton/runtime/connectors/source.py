@@ -20,8 +20,13 @@ class SourceRuntime(Protocol):
     def would_wait(self, messages: Sequence[Message]) -> bool:
         """Whether `ingest_record` would wait now: the source should stop fetching meanwhile."""
 
-    async def ingest_record(self, messages: Sequence[Message], position: SourcePosition) -> None:
-        """Deliver a record's messages (none: skip it) and store its position in the same epoch."""
+    async def ingest_record(
+        self, messages: Sequence[Message], position: SourcePosition, topic: str | None = None
+    ) -> None:
+        """Deliver a record's messages (none: skip it) and store its position in the same epoch.
+
+        Raises RuleRejected when a data-quality rule refuses one (nothing delivered or stored).
+        """
 
     def reject_record(self, position: SourcePosition, letter: DeadLetter) -> None:
         """Dead-letter a record that cannot be routed; store its position (same epoch)."""

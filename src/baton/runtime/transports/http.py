@@ -18,6 +18,7 @@ from baton.module.specs import (
     RetryPolicy,
     TransportSpec,
 )
+from baton.runtime.observability.tracing import TRACEPARENT
 from baton.runtime.transports.base import (
     CONTENT_TYPE,
     FailedAttempt,
@@ -66,6 +67,8 @@ class HttpTransport:
         while True:
             # Outside the try: a hook's TransportError fails the call at once.
             headers = None if attempt_headers is None else await attempt_headers(url, body)
+            if (traceparent := TRACEPARENT.get()) is not None:
+                headers = {**(headers or {}), "traceparent": traceparent}
             timeout = aiohttp.ClientTimeout(total=max(retry.remaining(), 0.01), sock_connect=connect)
             try:
                 post = session.post(url, data=body, headers=headers, timeout=timeout)
