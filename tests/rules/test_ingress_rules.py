@@ -7,17 +7,19 @@ bytes) on the `seen` topic, so a test can tell what reached it, and unchanged.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from statefun import IntType, StatefulFunctions, ValueSpec
-from statefun.kafka_egress_pb2 import KafkaProducerRecord
 
 from baton.module.specs import TypeName
 from proto.orders_pb2 import OrderLine
 from tests.conftest import playground_module
+from tests.kafka.conftest import broker as broker  # the Kafka broker fixture, for this module too
+from tests.kafka.conftest import create_topics, read_records
 from tests.runtime.test_python_sdk import emit
 
 JSON_LINE = "application/vnd.orders/OrderLine"
@@ -204,16 +206,16 @@ spec:
 """
 
 
-async def test_dlq_to_a_kafka_topic_goes_through_the_durable_outbox(function_server, start_app):
-    app = await start_app(playground_module(await function_server(sink()), "orders", KAFKA_DLQ))
+async def test_dlq_to_a_kafka_topic_goes_through_the_durable_outbox(function_server, start_app, broker):
+    create_topics(broker.address, "bad-order-lines")
+    module = playground_module(await function_server(sink()), "orders",
+                               KAFKA_DLQ.replace("127.0.0.1:9092", broker.address))
+    app = await start_app(module)
     body = json.dumps(line(line_no=0))
     assert await app.send("orders/order/o7", body, JSON_LINE) == 202
-    async with app.session.get(f"{app.admin}/egress/orders/dead-letters/bad-order-lines") as response:
-        assert response.status == 200, await response.text()
-        record = await response.json()
-    assert record["typename"] == "type.googleapis.com/io.statefun.sdk.egress.KafkaProducerRecord"
-    produced = KafkaProducerRecord.FromString(base64.b64decode(record["base64"]))
-    assert (produced.topic, produced.key) == ("bad-order-lines", "o7")
-    letter = json.loads(produced.value_bytes)
+    # The dead letter reaches Kafka through the outbox and the egress's publisher.
+    records = await asyncio.to_thread(read_records, broker.address, "bad-order-lines", expect=1)
+    assert [key for key, _, _ in records] == [b"o7"]
+    letter = json.loads(records[0][1] or b"")
     assert (letter["rule"], letter["target"], letter["json"]) == ("line-number", "orders/order/o7", json.loads(body))
     assert (await rule_metrics(app))["line-number"] == {"checked": 1, "failed": 1}
