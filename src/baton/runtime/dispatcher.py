@@ -223,15 +223,18 @@ class Dispatcher:
 
     def would_wait(self, messages: Sequence[Message]) -> bool:
         """Whether a pull source would have to wait before delivering these messages now (a
-        target, its function type or the runtime is full)."""
-        return any(self._over_bounds(message.target) is not None for message in messages)
+        target, its function type or the runtime is full); raises InvalidAddress for a target
+        no function can have."""
+        for message in messages:
+            if not message.target.valid:
+                raise InvalidAddress(message.target)
+            if self._over_bounds(message.target) is not None:
+                return True
+        return False
 
     async def admit(self, messages: Sequence[Message]) -> None:
         """Wait, as `ingest` does, until every target can take its message; the caller then
         delivers them without awaiting (so they land in one epoch with what goes with them)."""
-        for message in messages:
-            if not message.target.valid:
-                raise InvalidAddress(message.target)
         while self.would_wait(messages):
             await self.changed()
 

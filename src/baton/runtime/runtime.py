@@ -204,22 +204,28 @@ class Runtime:
         return self._dispatcher.would_wait(messages)
 
     async def ingest_record(
-        self, messages: Sequence[Message], position: SourcePosition, topic: str | None = None
+        self, messages: Sequence[Message], position: SourcePosition, topic: str | None = None,
+        on_wait: Callable[[], None] | None = None,
     ) -> None:
         """Accept one source record: its messages (in order, maybe none) and its position, one epoch.
 
-        Waits, as `ingest` does, while a target or the runtime is full, then delivers and records
-        the position with no await in between, so both land in the same epoch. Returns before
-        they are durable: a source ingests many records, then awaits `durable()` once (e.g. to
-        commit offsets). The data-quality rules see the messages first (ingress = the source,
-        `topic`): RuleRejected when one fails an ERROR rule (nothing is delivered, no position
-        stored); DLQ failures are dead-lettered in the same epoch.
+        Waits, as `ingest` does, while a target or the runtime is full (calling `on_wait()`
+        first, so the source can stop fetching), then delivers and records the position with
+        no await in between, so both land in the same epoch. Returns before they are durable: a
+        source ingests many records, then awaits `durable()` once (e.g. to commit offsets). The
+        data-quality rules see the messages first (ingress = the source, `topic`): RuleRejected
+        when one fails an ERROR rule (nothing is delivered, no position stored); DLQ failures are
+        dead-lettered in the same epoch.
         """
-        await self._dispatcher.admit(messages)
+        dispatcher = self._dispatcher
+        if dispatcher.would_wait(messages):
+            if on_wait is not None:
+                on_wait()
+            await dispatcher.admit(messages)
         if self._rules.active and messages:  # after the wait: its dead letters join this epoch
             messages = self._rules.admit(messages, position.source, topic)
         for message in messages:
-            self._dispatcher.deliver(message)
+            dispatcher.deliver(message)
         self._store.set_position(position.source, position.partition, position.position)
 
     def reject_record(self, position: SourcePosition, letter: DeadLetter) -> None:

@@ -185,20 +185,21 @@ class KafkaSource:
                                 record, topic, partition, offset)
             return
         messages = route(id_, str(routing.value_type), record.value(), routing.targets)
+        paused = self.paused
         try:
-            if self._runtime.would_wait(messages):
-                self._consumer.pause(self._assigned)  # stop fetching rather than buffering
-                self.paused += 1
-                try:
-                    await self._runtime.ingest_record(messages, position, topic)
-                finally:
-                    self._consumer.resume(
-                        [tp for tp in self._assigned if f"{tp.topic}/{tp.partition}" not in self.stopped]
-                    )
-            else:
-                await self._runtime.ingest_record(messages, position, topic)
+            await self._runtime.ingest_record(messages, position, topic, on_wait=self._pause)
         except RuleRejected as rejected:  # a data-quality rule with onFailure ERROR
             await self._invalid(routing, position, str(rejected), record, topic, partition, offset)
+        finally:
+            if self.paused != paused:
+                self._consumer.resume(
+                    [tp for tp in self._assigned if f"{tp.topic}/{tp.partition}" not in self.stopped]
+                )
+
+    def _pause(self) -> None:
+        """The runtime is full: stop fetching rather than buffering."""
+        self._consumer.pause(self._assigned)
+        self.paused += 1
 
     async def _invalid(
         self, routing: KafkaTopicRoute, position: SourcePosition, reason: str,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from baton.module.typename import TypeName
@@ -21,11 +21,13 @@ class SourceRuntime(Protocol):
         """Whether `ingest_record` would wait now: the source should stop fetching meanwhile."""
 
     async def ingest_record(
-        self, messages: Sequence[Message], position: SourcePosition, topic: str | None = None
+        self, messages: Sequence[Message], position: SourcePosition, topic: str | None = None,
+        on_wait: Callable[[], None] | None = None,
     ) -> None:
         """Deliver a record's messages (none: skip it) and store its position in the same epoch.
 
-        Raises RuleRejected when a data-quality rule refuses one (nothing delivered or stored).
+        When it must wait for room first it calls `on_wait()` (stop fetching meanwhile). Raises
+        RuleRejected when a data-quality rule refuses one (nothing delivered or stored).
         """
 
     def reject_record(self, position: SourcePosition, letter: DeadLetter) -> None:
