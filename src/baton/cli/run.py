@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from baton.aws.errors import AwsSetupError
 from baton.module import ModuleError, load_module, validate_application
 from baton.module.specs import ModuleSpec
 
@@ -79,6 +80,9 @@ async def _run(
     except OSError as error:
         await runtime.stop()
         raise click.ClickException(f"cannot listen: {error}") from None
+    except AwsSetupError as error:  # a Kinesis connector without region or credentials
+        await runtime.stop()
+        raise click.ClickException(str(error)) from None
     where = f"data in {store.path}" if isinstance(store, SqliteStore) else "state in memory"
     click.echo(f"baton: {len(spec.endpoints)} endpoint(s) from {', '.join(spec.files)}; {where}")
     for listener in listeners:
