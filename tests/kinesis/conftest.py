@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 import urllib.request
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -86,13 +86,15 @@ class Kinesis:
                 iterator = response.get("NextShardIterator")
         return records
 
-    async def read_until(self, stream: str, count: int, timeout: float = 30.0) -> list[dict[str, Any]]:
-        """The stream's records once it holds at least `count` (fails after `timeout` seconds)."""
+    async def read_until(
+        self, stream: str, done: Callable[[list[dict[str, Any]]], bool], timeout: float = 30.0,
+    ) -> list[dict[str, Any]]:
+        """The stream's records once `done(records)` (fails after `timeout` seconds)."""
         deadline = time.monotonic() + timeout
         while True:
             records = await asyncio.to_thread(self.read, stream)
-            if len(records) >= count:
+            if done(records):
                 return records
             if time.monotonic() > deadline:
-                raise AssertionError(f"{stream} holds {len(records)} records, expected {count}")
-            await asyncio.sleep(0.1)
+                raise AssertionError(f"{stream} holds {len(records)} records, not yet what was expected")
+            await asyncio.sleep(0.2)
