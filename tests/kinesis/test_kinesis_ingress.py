@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from datetime import UTC, datetime
 
 import pytest
@@ -10,6 +11,7 @@ from statefun import IntType, StatefulFunctions, ValueSpec
 
 from baton.module import load_module_text
 from baton.runtime import Address, Runtime
+from baton.runtime.connectors.kinesis_aggregation import MAGIC
 from baton.runtime.connectors.kinesis_source import KinesisSource
 from baton.runtime.sqlite_store import SqliteStore
 from tests.conftest import eventually
@@ -25,7 +27,7 @@ def recording_functions(seen: list[tuple[str, str, str]]) -> StatefulFunctions:
         async def fn(context, message):
             assert message.value_typename() == "example/Name"
             context.storage.count = (context.storage.count or 0) + 1
-            seen.append((name, context.address.id, message.raw_value().decode()))
+            seen.append((name, context.address.id, message.raw_value().decode(errors="replace")))
 
     bind("counter")
     bind("audit")
@@ -200,3 +202,34 @@ async def test_new_shards_from_a_split_are_read_from_their_start_after_the_paren
         await runtime.stop()
     assert {c: positions[c] for c in children} == dict.fromkeys(children, "earliest")
     assert sorted(v for (_, _, v) in seen) == sorted(f"v{i}" for i in range(10))
+
+
+async def test_kpl_aggregated_records_are_read_as_their_user_records(tmp_path, kinesis, function_server):
+    from aws_kinesis_agg.aggregator import RecordAggregator
+
+    seen: list[tuple[str, str, str]] = []
+    url = await function_server(recording_functions(seen))
+    kinesis.create_stream("names")
+    aggregator = RecordAggregator()
+    for i in range(6):
+        assert aggregator.add_user_record(f"k{i % 3}", f"v{i}".encode()) is None
+    outer_key, _, aggregate = aggregator.clear_and_get().get_contents()
+    garbage = b"\x0a\xff\xff"  # KPL magic and a matching MD5, but no valid AggregatedRecord
+    corrupt = MAGIC + garbage + hashlib.md5(garbage).digest()
+    lookalike = MAGIC + b"not an aggregate, wrong digest" + bytes(16)  # an ordinary record (KCL)
+    kinesis.put("names", [(outer_key, aggregate), ("x", corrupt), ("y", lookalike), ("z", b"plain")])
+    (shard,) = kinesis.shard_ids("names")
+    runtime = await _runtime(tmp_path, module(url, kinesis, "  startupPosition: {type: earliest}\n",
+                                              targets="example/counter"))
+    try:
+        await eventually(lambda: ("counter", "z", "plain") in seen, 20)
+        await runtime.until_idle(10)
+        letters = runtime.dead_letters()
+    finally:
+        await runtime.stop()
+    for k in range(3):  # each user record, its own partition key, in the aggregate's order
+        assert [v for (_, i, v) in seen if i == f"k{k}"] == [f"v{i}" for i in range(6) if i % 3 == k]
+    assert sorted(i for (_, i, _) in seen if not i.startswith("k")) == ["y", "z"]
+    assert [(d.message.value, d.reason.split(": ", 1)[0]) for d in letters] == [
+        (corrupt, f"Kinesis ingress example/in, stream names shard {shard} sequence number 2")]
+    assert "a KPL aggregated record that cannot be decoded" in letters[0].reason

@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from baton.module.specs import KinesisIngressSpec, KinesisStreamRoute
+from baton.runtime.connectors.kinesis_aggregation import UndecodableAggregate, user_records
 from baton.runtime.connectors.kinesis_client import THROTTLING, kinesis_client
 from baton.runtime.connectors.source import SourceRuntime, route, unroutable
 from baton.runtime.messages import SourcePosition
@@ -37,9 +38,10 @@ log = logging.getLogger(__name__)
 
 EARLIEST = "earliest"
 AT = "at:"
-_LIMIT = 10_000  # records per GetRecords (the API's maximum, Flink's default)
+_LIMIT = 1_000  # records per GetRecords: the most a shard's reader holds while the runtime is busy
 _POLL_S = 0.2  # between GetRecords calls of a shard (AWS allows 5 per second per shard)
 _BACKOFF_S = (0.2, 5.0)
+_NO_KEY = "the record has no partition key; StateFun routes by partition key (it becomes the id)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,7 @@ class Shard:
     id: str
     parents: tuple[str, ...]  # partition keys (`stream/shardId`) of its parent shards
     ending: str | None  # EndingSequenceNumber once the shard is closed (split or merged)
+    hash_range: tuple[int, int] | None = None  # its hash keys, first and last
 
     @property
     def partition(self) -> str:
@@ -130,7 +133,10 @@ class KinesisSource:
                         if listed.get(k)
                     )
                     ending = listed["SequenceNumberRange"].get("EndingSequenceNumber")
-                    shard = Shard(stream, listed["ShardId"], parents, ending)
+                    hashes = listed.get("HashKeyRange", {})
+                    hash_range = ((int(hashes["StartingHashKey"]), int(hashes["EndingHashKey"]))
+                                  if hashes else None)
+                    shard = Shard(stream, listed["ShardId"], parents, ending, hash_range)
                     shards[shard.partition] = shard
                 if not page.get("NextToken"):
                     break
@@ -229,22 +235,36 @@ class KinesisSource:
         self._rediscover.set()  # its children may start now
 
     async def _take(self, shard: Shard, record: dict[str, Any]) -> None:
+        """One Kinesis record (maybe a KPL aggregate of many): its messages and position, one epoch."""
         routing = self._routes[shard.stream]
         sequence = str(record["SequenceNumber"])
         position = SourcePosition(self.source, shard.partition, sequence)
-        key = record.get("PartitionKey")
         data: bytes = record.get("Data", b"")
-        if not key:
-            where = (f"Kinesis ingress {self.source}, stream {shard.stream} shard {shard.id} "
-                     f"sequence number {sequence}")
-            reason = "the record has no partition key; StateFun routes by partition key (it becomes the id)"
-            log.warning("%s: %s; moved to the dead letters", where, reason)
-            self._runtime.reject_record(position, unroutable(
-                position, where, reason, routing.targets[0], None, str(routing.value_type), data,
-                self._runtime.clock.now(),
-            ))
+        where = (f"Kinesis ingress {self.source}, stream {shard.stream} shard {shard.id} "
+                 f"sequence number {sequence}")
+        try:
+            users = user_records(record.get("PartitionKey") or "", data, shard.hash_range)
+        except UndecodableAggregate as error:
+            self._dead_letter(position, where, str(error), routing, data)
             return
-        messages = route(key, str(routing.value_type), data, routing.targets)
-        if self._runtime.would_wait(messages):
-            self.paused += 1  # this shard is not read until the runtime takes the record
-        await self._runtime.ingest_record(messages, position)
+        typename = str(routing.value_type)
+        messages = [m for u in users if u.partition_key
+                    for m in route(u.partition_key, typename, u.data, routing.targets)]
+        if messages:
+            if self._runtime.would_wait(messages):
+                self.paused += 1  # this shard is not read until the runtime takes the record
+            await self._runtime.ingest_record(messages, position)
+        # No await from here on: dead letters land in the same epoch as the position.
+        for unkeyed in (u for u in users if not u.partition_key):
+            self._dead_letter(position, where, _NO_KEY, routing, unkeyed.data)
+        if not users:  # an aggregate whose records all belong to other shards
+            self._runtime.reject_record(position, None)
+
+    def _dead_letter(
+        self, position: SourcePosition, where: str, reason: str, routing: KinesisStreamRoute, data: bytes,
+    ) -> None:
+        log.warning("%s: %s; moved to the dead letters", where, reason)
+        self._runtime.reject_record(position, unroutable(
+            position, where, reason, routing.targets[0], None, str(routing.value_type), data,
+            self._runtime.clock.now(),
+        ))
