@@ -58,7 +58,9 @@ def kinesis_client(
         raise AwsSetupError(f"{what}: awsCredentials: {error}") from None
     endpoint = region.endpoint
     local = endpoint or os.environ.get("AWS_ENDPOINT_URL_KINESIS") or os.environ.get("AWS_ENDPOINT_URL")
-    name = region.id or session.region_name or (LOCAL_REGION if local else None)
+    # botocore reads AWS_DEFAULT_REGION and the profile; the AWS SDKs StateFun uses read AWS_REGION.
+    name = (region.id or session.region_name or os.environ.get("AWS_REGION")
+            or (LOCAL_REGION if local else None))
     if name is None:
         raise AwsSetupError(
             f"{what}: no AWS region: set `awsRegion: {{type: specific, id: us-east-1}}` (or "
