@@ -38,6 +38,12 @@ THROTTLING = frozenset({
 })
 
 
+def error_code(error: Exception) -> str:
+    """The AWS error code of a botocore ClientError (e.g. ExpiredIteratorException), else ""."""
+    response = getattr(error, "response", None)
+    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
+
+
 def kinesis_client(
     what: str, region: AwsRegion, credentials: AwsCredentials, properties: dict[str, str],
     *, pool: int = 10,

@@ -18,7 +18,7 @@ from typing import Any
 from statefun.kinesis_egress_pb2 import KinesisEgressRecord
 
 from baton.module.specs import KinesisEgressSpec
-from baton.runtime.connectors.kinesis_client import THROTTLING, kinesis_client
+from baton.runtime.connectors.kinesis_client import THROTTLING, error_code, kinesis_client
 from baton.runtime.connectors.publisher import Publisher
 from baton.runtime.messages import EgressRecord
 
@@ -85,7 +85,7 @@ class KinesisPublisher(Publisher):
                     self._client.put_records, StreamName=stream, Records=entries
                 )
             except ClientError as error:
-                if error.response.get("Error", {}).get("Code") not in THROTTLING:
+                if error_code(error) not in THROTTLING:
                     raise
                 self.throttled += 1
                 log.debug("Kinesis egress %s: stream %s throttled; retrying", self.egress, stream)

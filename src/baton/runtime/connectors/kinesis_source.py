@@ -30,7 +30,7 @@ from typing import Any
 
 from baton.module.specs import KinesisIngressSpec, KinesisStreamRoute
 from baton.runtime.connectors.kinesis_aggregation import UndecodableAggregate, user_records
-from baton.runtime.connectors.kinesis_client import THROTTLING, kinesis_client
+from baton.runtime.connectors.kinesis_client import THROTTLING, error_code, kinesis_client
 from baton.runtime.connectors.source import SourceRuntime, route, unroutable
 from baton.runtime.messages import SourcePosition
 
@@ -78,7 +78,6 @@ class KinesisSource:
         self._shards: dict[str, Shard] = {}
         self._readers: dict[str, asyncio.Task[None]] = {}
         self._finished: set[str] = set()
-        self._discovered = asyncio.Event()
         self._rediscover = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.paused = 0  # how often a reader waited for the runtime (metrics, tests)
@@ -114,7 +113,6 @@ class KinesisSource:
                     self._readers[shard.partition] = asyncio.create_task(
                         self._read(shard), name=f"baton-kinesis-{shard.partition}"
                     )
-            self._discovered.set()
             self._rediscover.clear()
             try:
                 await asyncio.wait_for(self._rediscover.wait(), self.discovery_interval_s)
@@ -198,22 +196,16 @@ class KinesisSource:
                 response = await asyncio.to_thread(
                     self._client.get_records, ShardIterator=iterator, Limit=_LIMIT
                 )
-            except ClientError as error:
-                code = error.response.get("Error", {}).get("Code", "")
-                if code == "ResourceNotFoundException" and iterator is not None:
-                    log.info("Kinesis ingress %s: shard %s is gone (%s)", self.source, shard.partition, error)
+            except (ClientError, BotoCoreError) as error:
+                code = error_code(error)
+                if code == "ResourceNotFoundException":  # past retention, or the stream was deleted
+                    log.warning("Kinesis ingress %s: shard %s is gone (%s)",
+                                self.source, shard.partition, error)
                     break
                 if code != "ExpiredIteratorException" and code not in THROTTLING:
                     log.warning("Kinesis ingress %s: reading %s failed (%s); retrying",
                                 self.source, shard.partition, error)
                 iterator = None  # ask again from the last position read
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, _BACKOFF_S[1])
-                continue
-            except BotoCoreError as error:  # Kinesis unreachable
-                log.warning("Kinesis ingress %s: reading %s failed (%s); retrying",
-                            self.source, shard.partition, error)
-                iterator = None
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, _BACKOFF_S[1])
                 continue
