@@ -473,39 +473,6 @@ async def test_playground_status_codes(function_server, start_app):
     assert module["functions"] == ["example/*"]
 
 
-async def test_records_for_an_unconnected_kinesis_egress_wait_in_the_outbox(function_server, start_app):
-    """Kinesis egresses are not published yet: their records wait for a reader (Kafka: tests/kafka)."""
-    from statefun import kinesis_egress_message
-    from statefun.kinesis_egress_pb2 import KinesisEgressRecord
-
-    functions = StatefulFunctions()
-
-    @functions.bind("example/producer")
-    async def producer(context, message):
-        context.send_egress(
-            kinesis_egress_message(typename="example/kinesis", stream="orders", partition_key="k1", value="v1")
-        )
-
-    extra = """---
-kind: io.statefun.kinesis.v1/egress
-spec:
-  id: example/kinesis
-"""
-    app = await start_app(playground_module(await function_server(functions), extra=extra))
-    await app.send("example/producer/p", "{}")
-    async with app.session.get(f"{app.admin}/egress/example/kinesis/orders", params={"wait": "10"}) as r:
-        assert r.status == 200
-        record = await r.json()
-    assert record["topic"] == "orders"
-    assert record["typename"] == "type.googleapis.com/io.statefun.sdk.egress.KinesisEgressRecord"
-    import base64
-
-    parsed = KinesisEgressRecord.FromString(base64.b64decode(record["base64"]))
-    assert (parsed.partition_key, parsed.value_bytes) == ("k1", b"v1")
-    async with app.session.get(f"{app.admin}/egress/example/kinesis/orders") as r:
-        assert r.status == 404  # taken: it left the outbox
-
-
 async def test_an_egress_reader_that_goes_away_takes_nothing(function_server, start_app):
     from baton.runtime.messages import EgressRecord
 

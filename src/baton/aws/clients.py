@@ -18,19 +18,34 @@ if TYPE_CHECKING:
     import boto3
 
 
-def new_session(region: str | None = None) -> boto3.Session:
+def new_session(
+    region: str | None = None, *, access_key_id: str | None = None,
+    secret_access_key: str | None = None, profile: str | None = None,
+    credentials_file: str | None = None,
+) -> boto3.Session:
     """A session on the standard AWS chain (environment, profile, SSO, container/instance role).
 
+    Static keys, or a named profile (optionally from its own credentials file), replace the
+    chain's credentials, as StateFun's `awsCredentials` `basic` and `profile` do.
     botocore errors (e.g. ProfileNotFound) propagate: each caller words them for its own users.
     """
     import boto3
+    import botocore.session
 
-    return boto3.session.Session(region_name=region)
+    core = botocore.session.Session()
+    if credentials_file is not None:
+        core.set_config_variable("credentials_file", credentials_file)
+    return boto3.session.Session(
+        aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key,
+        profile_name=profile, region_name=region, botocore_session=core,
+    )
 
 
-def service_client(session: Any, service: str, region: str, config: Any = None) -> Any:
+def service_client(
+    session: Any, service: str, region: str, config: Any = None, endpoint_url: str | None = None
+) -> Any:
     """A client for any AWS service on `session` (typed loosely: boto3's stubs want literals)."""
-    return session.client(service, region_name=region, config=config)
+    return session.client(service, region_name=region, config=config, endpoint_url=endpoint_url)
 
 
 def lambda_client(

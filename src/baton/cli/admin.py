@@ -8,7 +8,6 @@ function type (the server's own 404 text).
 
 from __future__ import annotations
 
-import base64
 import json
 import sys
 import time
@@ -21,8 +20,6 @@ import click
 
 from baton.cli.admin_client import DEFAULT_ADMIN, AdminClient, AdminError
 from baton.module.kinds import (
-    KAFKA_PRODUCER_RECORD_TYPE,
-    KINESIS_EGRESS_RECORD_TYPE,
     PLAYGROUND_EGRESS_ID,
     PLAYGROUND_EGRESS_RECORD_TYPE,
     WORKFLOW_START_TYPENAME,
@@ -305,43 +302,21 @@ def addresses(function_type: str, prefix: str, after: str | None, limit: int, ev
 
 
 def render_record(record: dict[str, Any]) -> str:
-    """One egress record as one line: a playground payload as it is, Kafka/Kinesis decoded."""
+    """One egress record as one line: a playground payload as it is, anything else as JSON.
+
+    Kafka and Kinesis egresses publish their records (the admin API answers 409 for them).
+    """
     typename = record.get("typename")
     if typename == PLAYGROUND_EGRESS_RECORD_TYPE and isinstance(record.get("json"), dict):
         return str(record["json"].get("payload"))
-    if typename in (KAFKA_PRODUCER_RECORD_TYPE, KINESIS_EGRESS_RECORD_TYPE) and record.get("base64"):
-        return json.dumps(_decode_producer_record(typename, base64.b64decode(record["base64"])))
     return json.dumps(record)
-
-
-def _decode_producer_record(typename: str, raw: bytes) -> dict[str, Any]:
-    from statefun.kafka_egress_pb2 import KafkaProducerRecord
-    from statefun.kinesis_egress_pb2 import KinesisEgressRecord
-
-    if typename == KAFKA_PRODUCER_RECORD_TYPE:
-        kafka = KafkaProducerRecord.FromString(raw)
-        return {"topic": kafka.topic, "key": kafka.key, "value": _text(kafka.value_bytes)}
-    kinesis = KinesisEgressRecord.FromString(raw)
-    return {"stream": kinesis.stream, "partition_key": kinesis.partition_key,
-            "value": _text(kinesis.value_bytes)}
-
-
-def _text(raw: bytes) -> Any:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return {"base64": base64.b64encode(raw).decode()}
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
 
 
 @click.command(short_help="Take records from an egress topic (--follow: keep waiting).")
 @click.argument("topic")
 @click.option("--egress", "egress_id", default=str(PLAYGROUND_EGRESS_ID), show_default=True,
               metavar="NS/NAME",
-              help="The egress id (a Kinesis egress works too; a Kafka egress's records are in Kafka).")
+              help="The egress id (a playground egress; Kafka and Kinesis egresses publish their records).")
 @click.option("--follow", "-f", is_flag=True, help="Keep waiting for records until Ctrl-C.")
 @click.option("--wait", default=1.0, show_default=True, type=click.FloatRange(0, 60),
               help="Without --follow: stop once no record came for this many seconds.")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import click
 from statefun import StatefulFunctions
 
+from baton.aws.errors import AwsSetupError
 from baton.cli.endpoint_check import unreachable_endpoints
 from baton.cli.logs import warn
 from baton.module import ModuleError, load_module, validate_application
@@ -153,7 +154,7 @@ async def _run(
     except OSError as error:
         await runtime.stop()
         raise click.ClickException(f"cannot listen: {error}") from None
-    except ConnectorError as error:
+    except (ConnectorError, AwsSetupError) as error:  # e.g. Kafka settings, Kinesis credentials
         await runtime.stop()
         raise click.ClickException(str(error)) from None
     where = f"data in {store.path}" if isinstance(store, SqliteStore) else "state in memory"

@@ -202,7 +202,8 @@ def admin_app(runtime: RuntimeAPI, routes: Iterable[web.RouteDef] = ()) -> web.A
             return undeclared
         except PublishedEgress:
             return web.Response(
-                status=409, text=f"egress {egress_id!r} publishes its records (to Kafka); read them there"
+                status=409,
+                text=f"egress {egress_id!r} publishes its records (to Kafka or Kinesis); read them there",
             )
         if record is None:
             return web.Response(status=404)

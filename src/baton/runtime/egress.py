@@ -65,6 +65,7 @@ class EgressRouter:
             return EgressRecord(egress, typename, value, record.topic)
         if isinstance(spec, KinesisEgressSpec):
             record = _parse(KinesisEgressRecord, KINESIS_EGRESS_RECORD_TYPE, egress, typename, data)
+            _check_kinesis(egress, record)
             return EgressRecord(egress, typename, value, record.stream)
         raise EgressRejected(f"egress {egress!r} of kind {spec.kind} cannot take records")
 
@@ -147,6 +148,27 @@ def _playground_topic(spec: PlaygroundEgressSpec, typename: str, data: bytes) ->
             f"(declared: {', '.join(spec.topics)})"
         )
     return topic
+
+
+def _check_kinesis(egress: str, record: KinesisEgressRecord) -> None:
+    """Refuse what Kinesis would refuse forever, so it cannot block the egress after commit."""
+    if not record.stream:
+        raise EgressRejected(f"a Kinesis record for egress {egress!r} names no stream")
+    if not 1 <= len(record.partition_key) <= 256:
+        raise EgressRejected(
+            f"a Kinesis record for egress {egress!r} needs a partition key of 1 to 256 characters, "
+            f"got {len(record.partition_key)}"
+        )
+    if len(record.value_bytes) + len(record.partition_key.encode()) > 1024 * 1024:
+        raise EgressRejected(
+            f"a Kinesis record for egress {egress!r} is larger than 1 MiB (data plus partition key)"
+        )
+    hash_key = record.explicit_hash_key
+    if hash_key and not (hash_key.isdigit() and int(hash_key) < 2**128):
+        raise EgressRejected(
+            f"a Kinesis record for egress {egress!r} has explicit hash key {hash_key!r}; it must be "
+            "a decimal number below 2^128"
+        )
 
 
 def _parse(cls, expected: str, egress: str, typename: str, data: bytes):

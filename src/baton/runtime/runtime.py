@@ -228,12 +228,14 @@ class Runtime:
             dispatcher.deliver(message)
         self._store.set_position(position.source, position.partition, position.position)
 
-    def reject_record(self, position: SourcePosition, letter: DeadLetter) -> None:
+    def reject_record(self, position: SourcePosition, letter: DeadLetter | None) -> None:
         """Dead-letter a source record baton cannot route, with its position (same epoch).
 
-        To pass over a record without a trace, `ingest_record((), position)`.
+        With no letter, only the position is stored: the record is passed over without a trace
+        (e.g. a Kinesis aggregate whose records all belong to other shards).
         """
-        self._store.add_dead_letter(letter)
+        if letter is not None:
+            self._store.add_dead_letter(letter)
         self._store.set_position(position.source, position.partition, position.position)
 
     def positions(self, source: str) -> dict[str, str]:
@@ -341,7 +343,7 @@ class Runtime:
 
         `still_wanted()` is asked before taking, so a reader that went away takes nothing.
         Raises UnknownEgress when no egress `egress` (`namespace/name`) is declared,
-        PublishedEgress when a publisher sends its records to their sink (Kafka).
+        PublishedEgress when a publisher sends its records to their sink (Kafka, Kinesis).
         """
         spec = self._egress.egresses.get(egress)
         if spec is None:

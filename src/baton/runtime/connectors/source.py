@@ -30,8 +30,9 @@ class SourceRuntime(Protocol):
         RuleRejected when a data-quality rule refuses one (nothing delivered or stored).
         """
 
-    def reject_record(self, position: SourcePosition, letter: DeadLetter) -> None:
-        """Dead-letter a record that cannot be routed; store its position (same epoch)."""
+    def reject_record(self, position: SourcePosition, letter: DeadLetter | None) -> None:
+        """Dead-letter a record that cannot be routed (None: pass over it); store its position
+        (same epoch)."""
 
     def positions(self, source: str) -> dict[str, str]:
         """Stored positions of a source's partitions."""

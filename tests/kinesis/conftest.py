@@ -1,0 +1,100 @@
+"""moto's server on loopback for the Kinesis tests, and helpers to write and read its streams.
+
+moto runs in the test process (`ThreadedMotoServer`), so it outlives a `baton run` child that a
+test stops or SIGKILLs. Credentials are fake; no AWS host is ever contacted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import urllib.request
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from moto.server import ThreadedMotoServer
+
+from tests.deploy.conftest import isolate_aws_environment
+
+REGION = "us-east-1"
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def kinesis(moto_server: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Kinesis:
+    """A reset moto; this machine's AWS setup hidden, fake credentials in the environment."""
+    request = urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 200
+    isolate_aws_environment(monkeypatch, tmp_path)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    return Kinesis(moto_server)
+
+
+class Kinesis:
+    """A boto3 Kinesis client on moto, for setting up streams and checking what they hold."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        # Parameter validation off: a test may write a record real Kinesis would refuse.
+        self.client: Any = boto3.client(
+            "kinesis", region_name=REGION, endpoint_url=url, aws_access_key_id="testing",
+            aws_secret_access_key="testing", config=Config(parameter_validation=False),
+        )
+
+    def region_yaml(self, endpoint: str | None = None) -> str:
+        """The spec lines pointing a Kinesis ingress or egress at moto (StateFun's own keys)."""
+        return (f"  awsRegion: {{type: custom-endpoint, endpoint: '{endpoint or self.url}', id: {REGION}}}\n"
+                "  awsCredentials: {type: basic, accessKeyId: testing, secretAccessKey: testing}\n")
+
+    def create_stream(self, name: str, shards: int = 1) -> None:
+        self.client.create_stream(StreamName=name, ShardCount=shards)
+
+    def shard_ids(self, stream: str) -> list[str]:
+        return [s["ShardId"] for s in self.client.list_shards(StreamName=stream)["Shards"]]
+
+    def put(self, stream: str, records: Iterable[tuple[str, bytes]]) -> None:
+        entries = [{"PartitionKey": key, "Data": data} for key, data in records]
+        for start in range(0, len(entries), 500):
+            response = self.client.put_records(StreamName=stream, Records=entries[start:start + 500])
+            assert response["FailedRecordCount"] == 0
+
+    def read(self, stream: str) -> list[dict[str, Any]]:
+        """Every record of every shard, oldest first per shard."""
+        records: list[dict[str, Any]] = []
+        for shard in self.shard_ids(stream):
+            iterator = self.client.get_shard_iterator(
+                StreamName=stream, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+            while iterator:
+                response = self.client.get_records(ShardIterator=iterator, Limit=10_000)
+                records += response["Records"]
+                if not response["Records"]:
+                    break
+                iterator = response.get("NextShardIterator")
+        return records
+
+    async def read_until(
+        self, stream: str, done: Callable[[list[dict[str, Any]]], bool], timeout: float = 30.0,
+    ) -> list[dict[str, Any]]:
+        """The stream's records once `done(records)` (fails after `timeout` seconds)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            records = await asyncio.to_thread(self.read, stream)
+            if done(records):
+                return records
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{stream} holds {len(records)} records, not yet what was expected")
+            await asyncio.sleep(0.2)
