@@ -210,7 +210,7 @@ def summary(variant: Variant) -> None:
 async def main_async(args: argparse.Namespace) -> None:
     variants = [Variant("this", None)]
     if args.compare:
-        variants.append(Variant("compare", os.path.abspath(args.compare)))
+        variants.append(Variant("compare", args.compare))
     print(f"baton HTTP ingress benchmark: {args.messages:,} messages per workload, {args.senders} "
           f"keep-alive senders, Idempotency-Keys {'on' if args.keys else 'off'}, SQLite data dir, "
           f"{psutil.cpu_count()} cores; baton run, SDK function and load generator in own processes")
@@ -247,6 +247,8 @@ def main() -> None:
     parser.add_argument("--compare", metavar="SRC", help="another baton source tree to alternate with")
     parser.add_argument("--no-in-process", action="store_true", help="skip the in-process line")
     args = parser.parse_args()
+    if args.compare:
+        args.compare = os.path.abspath(args.compare)  # the variant runs with another cwd-free path
     try:
         import uvloop
 
