@@ -104,6 +104,8 @@ class HttpTransport:
                 connector=connector,
                 headers=dict(BASE_HEADERS),
                 skip_auto_headers=("User-Agent",),
+                # StateFun's OkHttp client keeps no cookies either; a jar costs a lookup per call.
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
         return self._session
 
