@@ -177,3 +177,25 @@ async def test_state_cache_is_bounded_and_never_forgets_unsaved_changes(tmp_path
             assert IntType.serializer().deserialize(stored.value) == n
     finally:
         store.close()
+
+
+async def test_waiters_of_one_epoch_share_its_commit_and_a_cancelled_one_leaves_the_others(tmp_path):
+    import asyncio
+    import sqlite3 as sqlite
+
+    from baton.runtime.store import StoredValue
+
+    store = SqliteStore(tmp_path)
+    await store.start()
+    try:
+        stored = StoredValue("io.statefun.types/int", IntType.serializer().serialize(1))
+        store.put_state(Address("c", "n", "a"), "v", stored)
+        waiters = [asyncio.create_task(store.durable()) for _ in range(3)]
+        await asyncio.sleep(0)  # every waiter waits on the open epoch now
+        waiters[0].cancel()
+        await asyncio.wait_for(asyncio.gather(*waiters[1:]), 5)
+        assert waiters[0].cancelled()
+        with sqlite.connect(tmp_path / "baton.db") as db:  # durable() returned: it is in the file
+            assert db.execute("SELECT count(*) FROM state").fetchone() == (1,)
+    finally:
+        store.close()

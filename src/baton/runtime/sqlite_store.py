@@ -18,7 +18,7 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -218,9 +218,11 @@ class SqliteStore(MemoryStore):
         self._journal = _Journal()
         self._failed: list[_Journal] = []  # written again, first, by the next commit
         self._writing: list[_Journal] = []  # being written by the commit in progress
-        self._epoch = 1  # the epoch accumulating now
-        self._committed = 0
-        self._committed_cond: asyncio.Condition | None = None
+        # Resolved when the epoch accumulating now commits: one future shared by every waiter
+        # of the epoch (created by the first), not a wake-up per waiter. Those of failed epochs
+        # are resolved by the next commit, which writes their journals again.
+        self._epoch_done: asyncio.Future[None] | None = None
+        self._failed_done: list[asyncio.Future[None]] = []
         self._kick: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._commit_lock: asyncio.Lock | None = None
@@ -576,7 +578,6 @@ class SqliteStore(MemoryStore):
     async def start(self) -> None:
         """Start committing epochs in the background."""
         self._kick = asyncio.Event()
-        self._committed_cond = asyncio.Condition()
         self._commit_lock = asyncio.Lock()
         if self._journal:
             self._kick.set()
@@ -608,11 +609,12 @@ class SqliteStore(MemoryStore):
                 self._release(done)
             return
         async with self._commit_lock:
-            assert self._kick is not None and self._committed_cond is not None
+            assert self._kick is not None
             self._kick.clear()
-            epoch, journal = self._epoch, self._journal
-            self._journal = _Journal()
-            self._epoch += 1
+            journal, waiting = self._journal, self._failed_done
+            if self._epoch_done is not None:
+                waiting = [*waiting, self._epoch_done]
+            self._journal, self._epoch_done, self._failed_done = _Journal(), None, []
             journals = self._writing = [*self._failed, journal]
             started = time.perf_counter()
             try:
@@ -620,7 +622,7 @@ class SqliteStore(MemoryStore):
             except sqlite3.Error as error:
                 if self.epochs is not None:
                     self.epochs.failures += 1
-                self._failed, self._writing = journals, []
+                self._failed, self._writing, self._failed_done = journals, [], waiting
                 if self.error is None:
                     log.error("cannot commit to %s: %s; retrying, ingress is paused", self.path, error,
                               extra={"event": "commit_failed", "path": str(self.path), "error": str(error)})
@@ -635,9 +637,9 @@ class SqliteStore(MemoryStore):
                 self.error = None
             for done in journals:
                 self._release(done)
-            async with self._committed_cond:
-                self._committed = epoch
-                self._committed_cond.notify_all()
+            for waiter in waiting:
+                if not waiter.done():
+                    waiter.set_result(None)
 
     def _commit_failure(self, error: sqlite3.Error) -> str:
         if getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
@@ -653,12 +655,13 @@ class SqliteStore(MemoryStore):
 
     async def durable(self) -> None:
         """Return once every change made so far is committed."""
-        if self._committed_cond is None:
+        if self._commit_lock is None:  # not started: every change is written synchronously
             return
-        target = self._epoch
+        if self._epoch_done is None:
+            self._epoch_done = asyncio.get_running_loop().create_future()
         self._dirty()
-        async with self._committed_cond:
-            await self._committed_cond.wait_for(lambda: self._committed >= target)
+        # Shielded: a cancelled waiter must not cancel the future the others wait on.
+        await asyncio.shield(self._epoch_done)
 
     def _write(self, journals: list[_Journal]) -> None:
         db = self._writer
@@ -698,6 +701,13 @@ class SqliteStore(MemoryStore):
         self._lock_file.close()
 
 
+def _many(db: sqlite3.Connection, sql: str, rows: Iterable[Sequence[object]]) -> None:
+    """`executemany`, skipped for no rows: an epoch under load touches a few tables of many."""
+    batch = rows if isinstance(rows, list) else list(rows)
+    if batch:
+        db.executemany(sql, batch)
+
+
 def _write_journal(db: sqlite3.Connection, j: _Journal) -> None:
     upserts, deletes = [], []
     for (address, name), value in j.states.items():
@@ -705,18 +715,18 @@ def _write_journal(db: sqlite3.Connection, j: _Journal) -> None:
             deletes.append((address.key, name))
         else:
             upserts.append((address.key, name, value.typename, value.value, value.expires_at))
-    db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?, ?, ?, ?)", upserts)
-    db.executemany("DELETE FROM state WHERE address = ? AND name = ?", deletes)
-    db.executemany(
-        "INSERT INTO mailbox VALUES (?, ?, ?, ?, ?)",
+    _many(db, "INSERT OR REPLACE INTO state VALUES (?, ?, ?, ?, ?)", upserts)
+    _many(db, "DELETE FROM state WHERE address = ? AND name = ?", deletes)
+    _many(
+        db, "INSERT INTO mailbox VALUES (?, ?, ?, ?, ?)",
         [
             (m.seq, m.target.key, _key(m.caller), m.typename, m.value)
             for m in j.mail_in.values()
         ],
     )
-    db.executemany("DELETE FROM mailbox WHERE seq = ?", [(s,) for s in j.mail_out])
-    db.executemany(
-        "INSERT INTO delayed VALUES (?, ?, ?, ?, ?, ?, ?)",
+    _many(db, "DELETE FROM mailbox WHERE seq = ?", [(s,) for s in j.mail_out])
+    _many(
+        db, "INSERT INTO delayed VALUES (?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 d.seq, d.fire_at, d.message.target.key, _key(d.message.caller),
@@ -725,7 +735,7 @@ def _write_journal(db: sqlite3.Connection, j: _Journal) -> None:
             for d in j.delayed_in.values()
         ],
     )
-    db.executemany("DELETE FROM delayed WHERE seq = ?", [(s,) for s in j.delayed_out])
+    _many(db, "DELETE FROM delayed WHERE seq = ?", [(s,) for s in j.delayed_out])
     for address, parked in j.parked.items():
         if parked is None:
             db.execute("DELETE FROM parked WHERE address = ?", (address.key,))
@@ -734,8 +744,8 @@ def _write_journal(db: sqlite3.Connection, j: _Journal) -> None:
                 "INSERT OR REPLACE INTO parked VALUES (?, ?, ?)",
                 (address.key, parked.reason, parked.since),
             )
-    db.executemany(
-        "INSERT INTO dead_letters (address, caller, typename, value, reason, at) "
+    _many(
+        db, "INSERT INTO dead_letters (address, caller, typename, value, reason, at) "
         "VALUES (?, ?, ?, ?, ?, ?)",
         [
             (
@@ -745,22 +755,22 @@ def _write_journal(db: sqlite3.Connection, j: _Journal) -> None:
             for d in j.dead_letters
         ],
     )
-    db.executemany(
-        "INSERT INTO outbox VALUES (?, ?, ?, ?, ?)",
+    _many(
+        db, "INSERT INTO outbox VALUES (?, ?, ?, ?, ?)",
         [(r.seq, r.egress, r.topic, r.typename, r.value) for r in j.outbox_in.values()],
     )
-    db.executemany("DELETE FROM outbox WHERE seq = ?", [(s,) for s in j.outbox_out])
+    _many(db, "DELETE FROM outbox WHERE seq = ?", [(s,) for s in j.outbox_out])
     if j.outbox_in:
         db.execute(
             "INSERT INTO sequences VALUES ('outbox', ?) ON CONFLICT (name) DO UPDATE"
             " SET value = max(value, excluded.value)",
             (max(j.outbox_in),),
         )
-    db.executemany(
-        "INSERT OR REPLACE INTO source_positions VALUES (?, ?, ?)",
+    _many(
+        db, "INSERT OR REPLACE INTO source_positions VALUES (?, ?, ?)",
         [(source, partition, position) for (source, partition), position in j.positions.items()],
     )
-    db.executemany("INSERT OR REPLACE INTO ingress_keys VALUES (?, ?)", j.ingress_keys.items())
+    _many(db, "INSERT OR REPLACE INTO ingress_keys VALUES (?, ?)", j.ingress_keys.items())
     if j.keys_expire_before is not None:
         db.execute("DELETE FROM ingress_keys WHERE at < ?", (j.keys_expire_before,))
 

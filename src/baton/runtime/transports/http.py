@@ -7,6 +7,7 @@ transport spec, so endpoints sharing a spec share its keep-alive connection pool
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 
 import aiohttp
@@ -26,8 +27,10 @@ from baton.runtime.transports.base import (
     TransportError,
     judge_response,
 )
+from baton.runtime.transports.keepalive import KeepAlivePool, plain_http_target
 
 BASE_HEADERS: Mapping[str, str] = {"Content-Type": CONTENT_TYPE, "Accept": CONTENT_TYPE}
+_BASE_LINES = b"".join(f"{k}: {v}\r\n".encode("latin-1") for k, v in BASE_HEADERS.items())
 _OKHTTP_RETRIED = {408, 409, 420, 429, 499}
 
 AttemptHeaders = Callable[[str, bytes], Awaitable[Mapping[str, str]]]
@@ -42,6 +45,7 @@ class HttpTransport:
         # A lambda-url spec is accepted too: it has the async transport's pool and retry rules.
         self.spec = spec
         self._session: aiohttp.ClientSession | None = None  # opened on the first call
+        self._lean: KeepAlivePool | None = None  # for plain-http URLs, opened on the first call
 
     async def call(
         self, target: str, body: bytes, on_failed_attempt: FailedAttempt | None = None
@@ -62,20 +66,24 @@ class HttpTransport:
         okhttp = spec.retry_policy is RetryPolicy.OKHTTP
         retry = RetryBudget(spec.call.total_seconds(), 0.010 if okhttp else 0.002, on_failed_attempt)
         connect = spec.connect.total_seconds()
-        session = self._pool()
         max_bytes = None if isinstance(spec, OkHttpTransportSpec) else spec.payload_max_bytes
+        # Plain HTTP without per-attempt headers (a signature) takes the lean client.
+        lean = plain_http_target(url) if attempt_headers is None else None
         while True:
+            traceparent = TRACEPARENT.get()
             # Outside the try: a hook's TransportError fails the call at once.
             headers = None if attempt_headers is None else await attempt_headers(url, body)
-            if (traceparent := TRACEPARENT.get()) is not None:
-                headers = {**(headers or {}), "traceparent": traceparent}
-            timeout = aiohttp.ClientTimeout(total=max(retry.remaining(), 0.01), sock_connect=connect)
             try:
-                post = session.post(url, data=body, headers=headers, timeout=timeout)
-                async with post as response:
-                    status = response.status
-                    payload = await response.read()
-                    content_type = response.headers.get("Content-Type", "")
+                if lean is not None:
+                    extra = _BASE_LINES
+                    if traceparent is not None:
+                        extra += f"traceparent: {traceparent}\r\n".encode("latin-1")
+                    async with asyncio.timeout(max(retry.remaining(), 0.01)):
+                        status, content_type, payload = await self._lean_pool().post(
+                            lean, extra, body, connect)
+                else:
+                    status, content_type, payload = await self._aiohttp_post(
+                        url, body, headers, traceparent, retry.remaining(), connect)
                 why = judge_response(status, content_type, payload, okhttp, max_bytes)
                 if why is None:
                     return payload
@@ -85,7 +93,29 @@ class HttpTransport:
                 why = f"{type(error).__name__}: {error}".rstrip(": ")
             await retry.failed(why, url)
 
+    async def _aiohttp_post(
+        self, url: str, body: bytes, headers: Mapping[str, str] | None,
+        traceparent: str | None, remaining: float, connect: float,
+    ) -> tuple[int, str, bytes]:
+        if traceparent is not None:
+            headers = {**(headers or {}), "traceparent": traceparent}
+        timeout = aiohttp.ClientTimeout(total=max(remaining, 0.01), sock_connect=connect)
+        async with self._pool().post(url, data=body, headers=headers, timeout=timeout) as response:
+            return response.status, response.headers.get("Content-Type", ""), await response.read()
+
+    def _lean_pool(self) -> KeepAlivePool:
+        if self._lean is None:
+            spec = self.spec
+            if isinstance(spec, (AsyncTransportSpec, LambdaUrlTransportSpec)):
+                self._lean = KeepAlivePool(spec.pool_size, spec.pool_ttl.total_seconds() or None)
+            else:
+                self._lean = KeepAlivePool(None, 60.0)
+        return self._lean
+
     async def close(self) -> None:
+        if self._lean is not None:
+            self._lean.close()
+            self._lean = None
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -104,6 +134,8 @@ class HttpTransport:
                 connector=connector,
                 headers=dict(BASE_HEADERS),
                 skip_auto_headers=("User-Agent",),
+                # StateFun's OkHttp client keeps no cookies either; a jar costs a lookup per call.
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
         return self._session
 
