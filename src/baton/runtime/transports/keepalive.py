@@ -3,8 +3,9 @@
 Every invocation batch is one POST to a function, so the client's own cost is paid per batch:
 aiohttp's client spent ~160 µs of CPU per sequential call on the 2-core dev machine where this
 one spends ~50 µs; under `bench.http_ingress` (1,000 ids) baton's CPU per message fell by a
-third. This client does only what a StateFun function call needs: one request at a time per pooled connection, a response framed by Content-Length, chunked
-encoding or the connection's close. `https://` URLs (Lambda Function URLs) stay on aiohttp.
+third. This client does only what a StateFun function call needs: one request at a time per
+pooled connection, a response framed by Content-Length, chunked encoding or the connection's
+close. `https://` URLs (Lambda Function URLs) stay on aiohttp.
 """
 
 from __future__ import annotations
