@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import sqlite3
 import sys
 from collections import Counter
@@ -25,6 +24,7 @@ import pytest
 
 from functions.kafka_broker import free_port
 from tests.conftest import ROOT, eventually
+from tests.durability.stream_workload import running_totals
 from tests.durability.test_crash import BatonProcess
 from tests.kinesis.conftest import Kinesis
 
@@ -36,16 +36,7 @@ SHARDS = 4
 
 
 def _workload() -> tuple[list[tuple[str, bytes]], Counter[str]]:
-    rng = random.Random(10)
-    records = [(f"key-{rng.randrange(KEYS)}", str(rng.randrange(1, 10)).encode()) for _ in range(RECORDS)]
-    expected: Counter[str] = Counter()
-    totals: dict[str, int] = {}
-    counts: dict[str, int] = {}
-    for key, amount in records:
-        totals[key] = totals.get(key, 0) + int(amount)
-        counts[key] = counts.get(key, 0) + 1
-        expected[f"{key}:{counts[key]}:{totals[key]}"] += 1
-    return records, expected
+    return running_totals(RECORDS, KEYS)
 
 
 def _ingested(database: Path) -> int:
