@@ -1,13 +1,15 @@
 # Everything a fresh machine needs is installed by these targets (uv, the Python env, node packages).
 UV := python3 -m uv
 
-.PHONY: example test setup bench lint infra
+.PHONY: example test setup browser bench lint infra
 
 setup:
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	@$(UV) sync --frozen --quiet
 	@if [ -f tests/js/package.json ]; then cd tests/js && npm ci --silent --no-audit --no-fund; fi
-	@# Debian's chromium for the console's browser tests (Playwright drives it; it never downloads one).
+
+# Debian's chromium for the console's browser tests (Playwright drives it; it never downloads one).
+browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "setup: chromium is missing; install it (sudo apt-get install chromium) for the browser tests" >&2; fi; }
@@ -15,7 +17,7 @@ setup:
 example: setup
 	@$(UV) run python -m functions
 
-test: setup
+test: setup browser
 	@$(UV) run pytest -q
 
 bench: setup
