@@ -16,12 +16,13 @@ import socket
 import sys
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, eventually
 from tests.smoke.commands import (
     COMMANDS_TYPE,
     EVENTS_TOPIC,
@@ -87,6 +88,16 @@ class BatonProcess:
         if self.proc is not None and self.proc.returncode is None:
             self.proc.send_signal(signal.SIGTERM)
             await asyncio.wait_for(self.proc.wait(), 20)
+
+
+async def _kill_mid_stream(
+    baton: BatonProcess, feeding: asyncio.Task[None], answered: Callable[[], int], kill_at: int
+) -> None:
+    """SIGKILL baton once `answered()` requests reached `kill_at` (a point of the stream, not a
+    wall-clock moment, so a faster or slower machine crashes mid-stream alike); the feed stops."""
+    await eventually(lambda: answered() >= kill_at or feeding.done(), 120)
+    await baton.kill()
+    await feeding
 
 
 async def _feed_until_killed(
@@ -169,10 +180,10 @@ async def test_smoke_workload_survives_repeated_sigkill(tmp_path):
             while kills < KILLS:
                 await baton.start(session)
                 feeding = asyncio.create_task(_feed_until_killed(session, ingress, pending, acked))
-                await asyncio.sleep(rng.uniform(0.5, 2.5))  # the scenario: a random crash moment
-                await baton.kill()
+                # The scenario: a crash at a random point of each share of the stream.
+                kill_at = int(COMMANDS * (kills + rng.uniform(0.2, 0.8)) / (KILLS + 1))
+                await _kill_mid_stream(baton, feeding, lambda: len(acked), kill_at)
                 kills += 1
-                await feeding
                 print(f"kill {kills}: {len(acked)} of {COMMANDS} commands acknowledged")
             assert pending, "the workload should outlast the crashes; raise COMMANDS"
 
@@ -214,14 +225,14 @@ async def test_without_keys_every_count_is_within_acknowledged_and_ambiguous(tmp
         # switched off, so a cut connection surfaces here and is counted as ambiguous.
         session._retry_connection = False
         try:
-            for _ in range(2):
+            # The scenario: two crashes at random points of the stream.
+            for low_share, high_share in ((0.1, 0.3), (0.45, 0.7)):
+                kill_at = int(count * rng.uniform(low_share, high_share))
                 await baton.start(session)
                 feeding = asyncio.create_task(
                     _feed_until_killed(session, ingress, pending, acked, ambiguous)
                 )
-                await asyncio.sleep(rng.uniform(0.2, 0.6))  # the scenario: a random crash moment
-                await baton.kill()
-                await feeding
+                await _kill_mid_stream(baton, feeding, lambda: len(acked) + len(ambiguous), kill_at)
             assert pending, "the workload should outlast the crashes; raise the count"
             await baton.start(session)
             await _feed_until_killed(session, ingress, pending, acked, ambiguous)
