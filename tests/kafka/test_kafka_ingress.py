@@ -7,28 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 from confluent_kafka import Consumer, TopicPartition
-from statefun import IntType, StatefulFunctions, ValueSpec
 
-from baton.module import load_module_text
-from baton.runtime import Address, Runtime
 from baton.runtime.sqlite_store import SqliteStore
 from tests.conftest import eventually
+from tests.durability.source_support import count, durable_runtime, recording_functions
 from tests.kafka.conftest import create_topics, produce
-
-
-def recording_functions(seen: list[tuple[str, str, str]]) -> StatefulFunctions:
-    """Two function types that count their messages and note (type, id, value) as they come."""
-    functions = StatefulFunctions()
-
-    def bind(name: str) -> None:
-        @functions.bind(f"example/{name}", specs=[ValueSpec("count", IntType)])
-        async def fn(context, message):
-            context.storage.count = (context.storage.count or 0) + 1
-            seen.append((name, context.address.id, message.raw_value().decode()))
-
-    bind("counter")
-    bind("audit")
-    return functions
 
 
 def module(url: str, address: str, ingress: str) -> str:
@@ -54,26 +37,15 @@ ROUTE_TWO = """  topics:
 """
 
 
-async def _runtime(tmp_path, yaml_text: str) -> Runtime:
-    runtime = Runtime(load_module_text(yaml_text, "module.yaml"), SqliteStore(tmp_path / "data"), admin_port=None)
-    await runtime.start()
-    return runtime
-
-
-def _count(runtime: Runtime, type_: str, id_: str) -> int:
-    stored = runtime.state(Address("example", type_, id_)).get("count")
-    return IntType.serializer().deserialize(stored.value) if stored else 0
-
-
 async def test_records_go_to_every_target_in_order_and_a_restart_resumes(tmp_path, broker, function_server):
     seen: list[tuple[str, str, str]] = []
-    url = await function_server(recording_functions(seen))
+    url = await function_server(recording_functions(seen, "example/Name"))
     create_topics(broker.address, "names", partitions=2)
     yaml_text = module(url, broker.address, ROUTE_TWO + "  startupPosition: {type: earliest}\n")
     produce(broker.address, "names", [(f"k{i % 5}", f"v{i}".encode()) for i in range(40)])
-    runtime = await _runtime(tmp_path, yaml_text)
+    runtime = await durable_runtime(tmp_path, yaml_text)
     try:
-        await eventually(lambda: sum(_count(runtime, "audit", f"k{k}") for k in range(5)) == 40, 20)
+        await eventually(lambda: sum(count(runtime, "audit", f"k{k}") for k in range(5)) == 40, 20)
         await runtime.until_idle(10)
         # The offsets went to the consumer group too, once durable (for lag tools).
         group = Consumer({"bootstrap.servers": broker.address, "group.id": "baton-test"})
@@ -89,9 +61,9 @@ async def test_records_go_to_every_target_in_order_and_a_restart_resumes(tmp_pat
     # Restart: the stored positions win over `earliest`; only new records come.
     seen.clear()
     produce(broker.address, "names", [("k0", b"late")])
-    runtime = await _runtime(tmp_path, yaml_text)
+    runtime = await durable_runtime(tmp_path, yaml_text)
     try:
-        await eventually(lambda: _count(runtime, "counter", "k0") == 9, 20)
+        await eventually(lambda: count(runtime, "counter", "k0") == 9, 20)
         await runtime.until_idle(10)
         assert runtime.positions("example/in").keys() == {"names/0", "names/1"}
     finally:
@@ -108,7 +80,7 @@ async def test_records_go_to_every_target_in_order_and_a_restart_resumes(tmp_pat
 ])
 async def test_startup_positions(tmp_path, broker, function_server, startup, expected):
     seen: list[tuple[str, str, str]] = []
-    url = await function_server(recording_functions(seen))
+    url = await function_server(recording_functions(seen, "example/Name"))
     create_topics(broker.address, "names")
     produce(broker.address, "names", [("a", b"old-0"), ("a", b"old-1")])
     await asyncio.sleep(0.05)  # record timestamps are milliseconds: let the date fall between
@@ -121,7 +93,7 @@ async def test_startup_positions(tmp_path, broker, function_server, startup, exp
     if startup == "DATE":
         startup = "{type: date, date: '" + cut.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " +0000'}"
     routing = ROUTE_TWO.replace("example/counter, example/audit", "example/counter")
-    runtime = await _runtime(tmp_path, module(url, broker.address, routing + f"  startupPosition: {startup}\n"))
+    runtime = await durable_runtime(tmp_path, module(url, broker.address, routing + f"  startupPosition: {startup}\n"))
     try:
         await eventually(lambda: runtime.positions("example/in") != {}, 20)
         produce(broker.address, "names", [("a", b"new")])
@@ -134,7 +106,7 @@ async def test_startup_positions(tmp_path, broker, function_server, startup, exp
 @pytest.mark.parametrize("handling", ["", "forward", "skip", "fail"])
 async def test_a_record_without_a_key_never_stops_the_world(tmp_path, broker, function_server, handling):
     seen: list[tuple[str, str, str]] = []
-    url = await function_server(recording_functions(seen))
+    url = await function_server(recording_functions(seen, "example/Name"))
     create_topics(broker.address, "names", "other")
     routing = ROUTE_TWO.replace("example/counter, example/audit", "example/counter") + """    - topic: other
       valueType: example/Name
@@ -146,7 +118,7 @@ async def test_a_record_without_a_key_never_stops_the_world(tmp_path, broker, fu
     produce(broker.address, "names",
             [("a", b"1"), (None, b"no key"), (b"\xff\xfe", b"bad key"), (b"", b"empty key"), ("a", b"2")])
     produce(broker.address, "other", [("b", b"3")])
-    runtime = await _runtime(tmp_path, module(url, broker.address, routing))
+    runtime = await durable_runtime(tmp_path, module(url, broker.address, routing))
     try:
         await eventually(lambda: ("counter", "b", "3") in seen, 20)
         if handling == "fail":  # that partition stops at the bad record; the other topic flows

@@ -7,8 +7,8 @@ import json
 from baton.module import load_module_text
 from baton.runtime import Runtime
 from tests.conftest import eventually
+from tests.durability.source_support import recording_functions
 from tests.kafka.conftest import create_topics, produce
-from tests.kafka.test_kafka_ingress import recording_functions
 
 
 async def test_a_record_an_error_rule_refuses_is_dead_lettered_and_the_rest_flows(

@@ -7,31 +7,14 @@ import hashlib
 from datetime import UTC, datetime
 
 import pytest
-from statefun import IntType, StatefulFunctions, ValueSpec
 
-from baton.module import load_module_text
-from baton.runtime import Address, Runtime
+from baton.runtime import Address
 from baton.runtime.connectors.kinesis_aggregation import MAGIC
 from baton.runtime.connectors.kinesis_source import KinesisSource
 from baton.runtime.sqlite_store import SqliteStore
 from tests.conftest import eventually
+from tests.durability.source_support import count, durable_runtime, recording_functions
 from tests.kinesis.conftest import Kinesis
-
-
-def recording_functions(seen: list[tuple[str, str, str]]) -> StatefulFunctions:
-    """Two function types that count their messages and note (type, id, value) as they come."""
-    functions = StatefulFunctions()
-
-    def bind(name: str) -> None:
-        @functions.bind(f"example/{name}", specs=[ValueSpec("count", IntType)])
-        async def fn(context, message):
-            assert message.value_typename() == "example/Name"
-            context.storage.count = (context.storage.count or 0) + 1
-            seen.append((name, context.address.id, message.raw_value().decode(errors="replace")))
-
-    bind("counter")
-    bind("audit")
-    return functions
 
 
 def module(url: str, kinesis: Kinesis, lines: str, targets: str = "example/counter, example/audit") -> str:
@@ -51,26 +34,15 @@ spec:
 {lines}"""
 
 
-async def _runtime(tmp_path, yaml_text: str) -> Runtime:
-    runtime = Runtime(load_module_text(yaml_text, "module.yaml"), SqliteStore(tmp_path / "data"), admin_port=None)
-    await runtime.start()
-    return runtime
-
-
-def _count(runtime: Runtime, type_: str, id_: str) -> int:
-    stored = runtime.state(Address("example", type_, id_)).get("count")
-    return IntType.serializer().deserialize(stored.value) if stored else 0
-
-
 async def test_records_go_to_every_target_in_order_and_a_restart_resumes(tmp_path, kinesis, function_server):
     seen: list[tuple[str, str, str]] = []
-    url = await function_server(recording_functions(seen))
+    url = await function_server(recording_functions(seen, "example/Name"))
     kinesis.create_stream("names", shards=2)
     kinesis.put("names", [(f"k{i % 5}", f"v{i}".encode()) for i in range(40)])
     yaml_text = module(url, kinesis, "  startupPosition: {type: earliest}\n")
-    runtime = await _runtime(tmp_path, yaml_text)
+    runtime = await durable_runtime(tmp_path, yaml_text)
     try:
-        await eventually(lambda: sum(_count(runtime, "audit", f"k{k}") for k in range(5)) == 40, 20)
+        await eventually(lambda: sum(count(runtime, "audit", f"k{k}") for k in range(5)) == 40, 20)
         await runtime.until_idle(10)
         stored = runtime.positions("example/in")
     finally:
@@ -88,9 +60,9 @@ async def test_records_go_to_every_target_in_order_and_a_restart_resumes(tmp_pat
     # (not `earliest`), so only the new record comes.
     seen.clear()
     kinesis.put("names", [("k0", b"late")])
-    runtime = await _runtime(tmp_path, yaml_text)
+    runtime = await durable_runtime(tmp_path, yaml_text)
     try:
-        await eventually(lambda: _count(runtime, "counter", "k0") == 9, 20)
+        await eventually(lambda: count(runtime, "counter", "k0") == 9, 20)
         await runtime.until_idle(10)
     finally:
         await runtime.stop()
@@ -111,7 +83,7 @@ def _records_of(kinesis: Kinesis, shard: str) -> list[dict]:
 ])
 async def test_startup_positions(tmp_path, kinesis, function_server, startup, expected):
     seen: list[tuple[str, str, str]] = []
-    url = await function_server(recording_functions(seen))
+    url = await function_server(recording_functions(seen, "example/Name"))
     kinesis.create_stream("names")
     kinesis.put("names", [("a", b"old-0"), ("a", b"old-1")])
     await asyncio.sleep(0.05)  # arrival timestamps: let the date fall strictly between
@@ -121,7 +93,7 @@ async def test_startup_positions(tmp_path, kinesis, function_server, startup, ex
     if startup == "DATE":
         startup = "{type: date, date: '" + cut.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " +0000'}"
     lines = f"  startupPosition: {startup}\n" if startup else ""
-    runtime = await _runtime(tmp_path, module(url, kinesis, lines, targets="example/counter"))
+    runtime = await durable_runtime(tmp_path, module(url, kinesis, lines, targets="example/counter"))
     try:
         await eventually(lambda: runtime.positions("example/in") != {}, 20)
         # The starting point is stored before any record: a restart now would start there too.
@@ -135,14 +107,14 @@ async def test_startup_positions(tmp_path, kinesis, function_server, startup, ex
 
 async def test_latest_does_not_move_when_baton_restarts_before_any_record(tmp_path, kinesis, function_server):
     seen: list[tuple[str, str, str]] = []
-    url = await function_server(recording_functions(seen))
+    url = await function_server(recording_functions(seen, "example/Name"))
     kinesis.create_stream("names")
     yaml_text = module(url, kinesis, "  startupPosition: {type: latest}\n", targets="example/counter")
-    runtime = await _runtime(tmp_path, yaml_text)
+    runtime = await durable_runtime(tmp_path, yaml_text)
     await eventually(lambda: runtime.positions("example/in") != {}, 20)
     await runtime.stop()
     kinesis.put("names", [("a", b"while-down")])  # arrives while baton is stopped
-    runtime = await _runtime(tmp_path, yaml_text)
+    runtime = await durable_runtime(tmp_path, yaml_text)
     try:
         await eventually(lambda: seen == [("counter", "a", "while-down")], 20)
     finally:
@@ -152,12 +124,12 @@ async def test_latest_does_not_move_when_baton_restarts_before_any_record(tmp_pa
 async def test_a_record_without_a_partition_key_is_dead_lettered_and_the_rest_flows(
         tmp_path, kinesis, function_server):
     seen: list[tuple[str, str, str]] = []
-    url = await function_server(recording_functions(seen))
+    url = await function_server(recording_functions(seen, "example/Name"))
     kinesis.create_stream("names")
     kinesis.put("names", [("a", b"1"), ("", b"no key"), ("a", b"2")])  # real Kinesis refuses ""; moto not
     (shard,) = kinesis.shard_ids("names")
     bad_sequence = _records_of(kinesis, shard)[1]["SequenceNumber"]
-    runtime = await _runtime(tmp_path, module(url, kinesis, "  startupPosition: {type: earliest}\n",
+    runtime = await durable_runtime(tmp_path, module(url, kinesis, "  startupPosition: {type: earliest}\n",
                                               targets="example/counter"))
     try:
         await eventually(lambda: [v for (_, i, v) in seen if i == "a"] == ["1", "2"], 20)
@@ -182,11 +154,11 @@ async def test_new_shards_from_a_split_are_read_from_their_start_after_the_paren
     # once the parent is read to its end.
     monkeypatch.setattr(KinesisSource, "discovery_interval_s", 0.2)
     seen: list[tuple[str, str, str]] = []
-    url = await function_server(recording_functions(seen))
+    url = await function_server(recording_functions(seen, "example/Name"))
     kinesis.create_stream("names")
     (parent,) = kinesis.shard_ids("names")
     kinesis.put("names", [(f"k{i}", f"v{i}".encode()) for i in range(10)])
-    runtime = await _runtime(tmp_path, module(url, kinesis, "  startupPosition: {type: earliest}\n",
+    runtime = await durable_runtime(tmp_path, module(url, kinesis, "  startupPosition: {type: earliest}\n",
                                               targets="example/counter"))
     try:
         source = next(c for c in runtime._connectors if isinstance(c, KinesisSource))
@@ -208,7 +180,7 @@ async def test_kpl_aggregated_records_are_read_as_their_user_records(tmp_path, k
     from aws_kinesis_agg.aggregator import RecordAggregator
 
     seen: list[tuple[str, str, str]] = []
-    url = await function_server(recording_functions(seen))
+    url = await function_server(recording_functions(seen, "example/Name"))
     kinesis.create_stream("names")
     aggregator = RecordAggregator()
     for i in range(6):
@@ -219,7 +191,7 @@ async def test_kpl_aggregated_records_are_read_as_their_user_records(tmp_path, k
     lookalike = MAGIC + b"not an aggregate, wrong digest" + bytes(16)  # an ordinary record (KCL)
     kinesis.put("names", [(outer_key, aggregate), ("x", corrupt), ("y", lookalike), ("z", b"plain")])
     (shard,) = kinesis.shard_ids("names")
-    runtime = await _runtime(tmp_path, module(url, kinesis, "  startupPosition: {type: earliest}\n",
+    runtime = await durable_runtime(tmp_path, module(url, kinesis, "  startupPosition: {type: earliest}\n",
                                               targets="example/counter"))
     try:
         await eventually(lambda: ("counter", "z", "plain") in seen, 20)
