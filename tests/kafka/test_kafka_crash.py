@@ -11,13 +11,14 @@ import random
 import sqlite3
 import sys
 from collections import Counter
+from contextlib import closing
 from pathlib import Path
 
 import aiohttp
 import pytest
 
 from functions.kafka_broker import free_port
-from tests.conftest import ROOT
+from tests.conftest import ROOT, eventually
 from tests.durability.stream_workload import running_totals
 from tests.durability.test_crash import BatonProcess
 from tests.kafka.conftest import create_topics, produce, read_topic
@@ -35,8 +36,13 @@ def _workload() -> tuple[list[tuple[str, bytes]], Counter[str]]:
 
 def _consumed(db: Path) -> int:
     """Records of `events` whose position is committed (read from the dead baton's file)."""
-    with sqlite3.connect(db) as conn:
-        return sum(int(p) for (p,) in conn.execute("SELECT position FROM source_positions"))
+    if not db.exists():
+        return 0
+    with closing(sqlite3.connect(db)) as conn:
+        try:
+            return sum(int(p) for (p,) in conn.execute("SELECT position FROM source_positions"))
+        except sqlite3.OperationalError:  # baton has not created its tables yet
+            return 0
 
 
 @pytest.mark.timeout(300)
@@ -93,11 +99,15 @@ spec:
         feeding = asyncio.create_task(feed())
         try:
             consumed_at_kill = []
-            for _ in range(KILLS):
+            database = tmp_path / "data" / "baton.db"
+            for k in range(KILLS):
                 await baton.start(session)
-                await asyncio.sleep(rng.uniform(0.8, 1.6))
+                # A random point of the stream (before its gated last quarter), whatever the load.
+                kill_at = int(RECORDS * (k + rng.uniform(0.3, 0.9)) / (KILLS + 2))
+                await eventually(lambda kill_at=kill_at: _consumed(database) >= kill_at, 120)
+                await asyncio.sleep(rng.uniform(0, 0.2))  # the scenario: any phase of an epoch
                 await baton.kill()
-                consumed_at_kill.append(_consumed(tmp_path / "data" / "baton.db"))
+                consumed_at_kill.append(_consumed(database))
             print(f"records consumed (committed) at each kill: {consumed_at_kill}")
             assert all(0 < n < RECORDS for n in consumed_at_kill), "every kill must fall mid-stream"
             kills_done.set()
