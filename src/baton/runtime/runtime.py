@@ -199,10 +199,6 @@ class Runtime:
 
     # --- input from sources with positions (Kafka partitions, Kinesis shards) ---------------
 
-    def would_wait(self, messages: Sequence[Message]) -> bool:
-        """Whether `ingest_record` would wait for capacity now (a source then pauses fetching)."""
-        return self._dispatcher.would_wait(messages)
-
     async def ingest_record(
         self, messages: Sequence[Message], position: SourcePosition, topic: str | None = None,
         on_wait: Callable[[], None] | None = None,

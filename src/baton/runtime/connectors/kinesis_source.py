@@ -244,10 +244,8 @@ class KinesisSource:
         messages = [m for u in users if u.partition_key
                     for m in route(u.partition_key, typename, u.data, routing.targets)]
         if messages:
-            if self._runtime.would_wait(messages):
-                self.paused += 1  # this shard is not read until the runtime takes the record
-            try:
-                await self._runtime.ingest_record(messages, position, shard.stream)
+            try:  # while it waits, this shard is not read (on_wait counts it)
+                await self._runtime.ingest_record(messages, position, shard.stream, on_wait=self._waited)
             except RuleRejected as rejected:  # a data-quality rule with onFailure ERROR
                 self._dead_letter(position, where, str(rejected), routing, data)
                 return
@@ -256,6 +254,9 @@ class KinesisSource:
             self._dead_letter(position, where, _NO_KEY, routing, unkeyed.data)
         if not users:  # an aggregate whose records all belong to other shards
             self._runtime.reject_record(position, None)
+
+    def _waited(self) -> None:
+        self.paused += 1
 
     def _dead_letter(
         self, position: SourcePosition, where: str, reason: str, routing: KinesisStreamRoute, data: bytes,

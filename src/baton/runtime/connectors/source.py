@@ -17,9 +17,6 @@ class SourceRuntime(Protocol):
 
     clock: Clock
 
-    def would_wait(self, messages: Sequence[Message]) -> bool:
-        """Whether `ingest_record` would wait now: the source should stop fetching meanwhile."""
-
     async def ingest_record(
         self, messages: Sequence[Message], position: SourcePosition, topic: str | None = None,
         on_wait: Callable[[], None] | None = None,
