@@ -20,9 +20,9 @@ from baton.runtime.messages import Message
 from baton.runtime.playground import (
     MAX_BODY,
     BadRequest,
+    accept,
     client_connected,
-    message_from_request,
-    offer,
+    message_for,
     undeclared_topic,
 )
 from baton.runtime.typed_values import describe
@@ -175,11 +175,19 @@ def admin_app(runtime: RuntimeAPI, routes: Iterable[web.RouteDef] = ()) -> web.A
         )
 
     async def send(request: web.Request) -> web.Response:
+        headers = request.headers
         try:
-            message = await message_from_request(request, runtime, address(request))
+            message = message_for(
+                runtime, address(request), headers.getall("Content-Type", []),
+                headers.get("traceparent"), await request.read(),
+            )
         except BadRequest as error:
             return web.Response(status=error.status, text=str(error))
-        return await offer(request, runtime, message)
+        answer = await accept(runtime, message, headers.get("Idempotency-Key"))
+        extra = dict(answer.headers)
+        if answer.content_type is not None:
+            extra["Content-Type"] = answer.content_type
+        return web.Response(status=answer.status, body=answer.body, headers=extra)
 
     async def take_egress(request: web.Request) -> web.Response:
         info = request.match_info

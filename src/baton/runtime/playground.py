@@ -1,4 +1,4 @@
-"""The playground ingress and egress (`io.statefun.playground.v1/*`) as aiohttp apps.
+"""The playground ingress (on baton's lean `HttpServer`: the hot path) and egress (aiohttp).
 
 The contract is the playground image's (statefun-reference §1.11), with real status codes:
 2xx when accepted, 4xx with a plain-text reason otherwise, 404 for an empty topic. Only the
@@ -12,6 +12,7 @@ import logging
 
 from aiohttp import web
 
+from baton.http_server import Handler, Request, Response
 from baton.module.kinds import PLAYGROUND_EGRESS_ID, PLAYGROUND_INGRESS_ID, WORKFLOW_START_TYPENAME
 from baton.module.specs import PlaygroundEgressSpec
 from baton.module.typename import TypeName
@@ -75,92 +76,81 @@ def typename_from_content_type(values: list[str]) -> str:
     return DEFAULT_TYPENAME
 
 
-async def message_from_request(
-    request: web.Request, runtime: RuntimeAPI, address: Address
+def message_for(
+    runtime: RuntimeAPI, address: Address, content_types: list[str], trace: str | None, body: bytes
 ) -> Message:
-    """Build an ingress message (no caller) after checking the target has an endpoint."""
+    """An ingress message (no caller) for `address`, after checking it has an endpoint.
+
+    `trace` is the caller's traceparent header, carried to the function (observability.tracing).
+    """
     if not address.valid:
         raise BadRequest(400, f"{InvalidAddress(address)}; use /<namespace>/<type>/<id>")
     if not runtime.serves(address.function_type):
         raise BadRequest(
             404, f"no endpoint serves function type {address.function_type}; check module.yaml"
         )
-    typename = typename_from_content_type(request.headers.getall("Content-Type", []))
-    # The caller's trace context, carried to the function (baton.runtime.observability.tracing).
-    trace = request.headers.get("traceparent")
-    return Message(address, None, typename, await request.read(), trace=trace)
+    return Message(address, None, typename_from_content_type(content_types), body, trace=trace)
 
 
-def rejected_by_rule(rejected: RuleRejected) -> web.Response:
-    """422 with the rule's name (also in the `Baton-Rule` header) and why the message failed it."""
-    return web.Response(status=422, text=str(rejected), headers={"Baton-Rule": rejected.rule})
-
-
-def refused_response(refused: Refused) -> web.Response:
-    """429 (this target is full) or 503 (the runtime is), with when to try again."""
-    return web.Response(
-        status=refused.http_status, text=str(refused),
-        headers={"Retry-After": str(refused.retry_after_s)},
-    )
-
-
-async def offer(
-    request: web.Request, runtime: RuntimeAPI, message: Message, ingress: str | None = None
-) -> web.Response:
-    """Offer an ingress message; 202 once durable, 200 for a repeated Idempotency-Key, 422 for
-    a message an ERROR rule rejects, 429/503 when its target or the runtime is full."""
-    key = request.headers.get("Idempotency-Key")
+async def accept(
+    runtime: RuntimeAPI, message: Message, key: str | None, ingress: str | None = None
+) -> Response:
+    """Offer an ingress message: 202 once durable, 200 for a repeated Idempotency-Key `key`,
+    422 for a message an ERROR rule rejects, 429/503 when its target or the runtime is full."""
     try:
         accepted = await runtime.offer(message, idempotency_key=key, ingress=ingress)
     except Refused as refused:
-        return refused_response(refused)
-    except RuleRejected as rejected:
-        return rejected_by_rule(rejected)
+        return Response.text(
+            refused.http_status, str(refused), [("Retry-After", str(refused.retry_after_s))]
+        )
+    except RuleRejected as rejected:  # the rule's name also in a header, for clients
+        return Response.text(422, str(rejected), [("Baton-Rule", rejected.rule)])
     if not accepted:
-        return web.Response(status=200, text="already accepted (same Idempotency-Key)")
-    log.debug("ingress: %s <- %s, %d bytes", message.target, message.typename, len(message.value or b""))
-    return web.Response(status=202)
+        return Response.text(200, "already accepted (same Idempotency-Key)")
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("ingress: %s <- %s, %d bytes", message.target, message.typename, len(message.value or b""))
+    return _ACCEPTED
+
+
+_ACCEPTED = Response(202)
 
 
 def client_connected(request: web.Request) -> bool:
-    """Whether the client of a request is still there to receive the answer."""
+    """Whether the client of an aiohttp request is still there to receive the answer."""
     transport = request.transport
     return transport is not None and not transport.is_closing()
 
 
-def ingress_app(runtime: RuntimeAPI, ingress_id: str = str(PLAYGROUND_INGRESS_ID)) -> web.Application:
-    """`PUT|POST /<namespace>/<type>/<id>` with the body as the message value."""
+def ingress_handler(runtime: RuntimeAPI, ingress_id: str = str(PLAYGROUND_INGRESS_ID)) -> Handler:
+    """`PUT|POST /<namespace>/<type>/<id>` with the body as the message value, for `HttpServer`."""
 
-    async def counted(request: web.Request) -> web.Response:
-        response = await accept(request)
+    async def counted(request: Request) -> Response:
+        response = await answer(request)
         runtime.metrics.count_ingress(ingress_id, response.status)
         return response
 
-    async def accept(request: web.Request) -> web.Response:
-        if request.method not in INGRESS_METHODS:
-            return web.Response(
-                status=405, headers={"Allow": ", ".join(INGRESS_METHODS)},
-                text=f"{request.method} does not deliver messages: use PUT (or POST)",
+    async def answer(request: Request) -> Response:
+        segments = request.path_segments()
+        if len(segments) != 3 or not all(segments):
+            return Response.text(
+                400,
+                f"Invalid URL {request.path!r}. Please specify '/namespace/function_type/function_id'",
             )
-        info = request.match_info
-        address = Address(info["namespace"], info["type"], info["id"])
+        if request.method not in INGRESS_METHODS:
+            return Response.text(
+                405, f"{request.method} does not deliver messages: use PUT (or POST)",
+                [("Allow", ", ".join(INGRESS_METHODS))],
+            )
         try:
-            message = await message_from_request(request, runtime, address)
+            message = message_for(
+                runtime, Address(*segments), request.header_values("content-type"),
+                request.header("traceparent"), request.body,
+            )
         except BadRequest as error:
-            return web.Response(status=error.status, text=str(error))
-        return await offer(request, runtime, message, ingress_id)
+            return Response.text(error.status, str(error))
+        return await accept(runtime, message, request.header("idempotency-key"), ingress_id)
 
-    async def bad_path(request: web.Request) -> web.Response:
-        runtime.metrics.count_ingress(ingress_id, 400)
-        return web.Response(
-            status=400,
-            text=f"Invalid URL {request.path!r}. Please specify '/namespace/function_type/function_id'",
-        )
-
-    app = web.Application(client_max_size=MAX_BODY)
-    app.router.add_route("*", "/{namespace}/{type}/{id}", counted)
-    app.router.add_route("*", "/{tail:.*}", bad_path)
-    return app
+    return counted
 
 
 def undeclared_topic(spec: PlaygroundEgressSpec, topic: str) -> str | None:

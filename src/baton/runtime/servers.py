@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from aiohttp import web
 from prometheus_client.registry import Collector
 
+from baton.http_server import HttpServer
 from baton.module.specs import PlaygroundEgressSpec, PlaygroundIngressSpec
 from baton.runtime.admin import admin_app
 from baton.runtime.admin_guard import AdminSurface
@@ -19,7 +20,7 @@ from baton.runtime.api import Listener, RuntimeAPI
 from baton.runtime.connectors.factory import CONNECTED_KINDS
 from baton.runtime.console import console_routes
 from baton.runtime.observability.prometheus import prometheus_routes
-from baton.runtime.playground import egress_app, ingress_app
+from baton.runtime.playground import MAX_BODY, egress_app, ingress_handler
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ class Servers:
         self._host = host
         self._admin = admin
         self._runners: list[web.AppRunner] = []
+        self._ingresses: list[HttpServer] = []  # the hot path: baton's lean server
 
     async def open(
         self,
@@ -45,11 +47,10 @@ class Servers:
         listeners = []
         for ingress in runtime.module.ingresses:
             if isinstance(ingress, PlaygroundIngressSpec):
-                listeners.append(
-                    await self._serve(
-                        f"ingress {ingress.id}", ingress_app(runtime, str(ingress.id)), ingress.port
-                    )
-                )
+                server = HttpServer(ingress_handler(runtime, str(ingress.id)), max_body=MAX_BODY)
+                host, port = await server.start(self._host, ingress.port)
+                self._ingresses.append(server)
+                listeners.append(Listener(f"ingress {ingress.id}", _url(host, port)))
             elif ingress.kind not in CONNECTED_KINDS:
                 log.warning(
                     "ingress %s (%s) is not connected: baton does not consume it yet; "
@@ -86,10 +87,17 @@ class Servers:
         await site.start()
         self._runners.append(runner)
         sockname = runner.addresses[-1]
-        return Listener(component, f"http://{sockname[0]}:{sockname[1]}")
+        return Listener(component, _url(sockname[0], sockname[1]))
 
     async def close(self) -> None:
         """Close every listener (newest first): no new input from here on."""
+        for server in reversed(self._ingresses):
+            await server.close()
+        self._ingresses.clear()
         for runner in reversed(self._runners):
             await runner.cleanup()
         self._runners.clear()
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://{host}:{port}"
