@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import email.utils
 import logging
+import socket
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -290,11 +291,17 @@ class HttpServer:
         self._server: asyncio.Server | None = None
         self._sweeper: asyncio.Task[None] | None = None
 
-    async def start(self, host: str, port: int) -> tuple[str, int]:
-        """Listen on host:port (0: any free port); returns the address bound."""
-        self._server = await self.loop.create_server(
-            lambda: _Connection(self), host, port, reuse_address=True
-        )
+    async def start(
+        self, host: str | None = None, port: int = 0, *, sock: socket.socket | None = None
+    ) -> tuple[str, int]:
+        """Listen on host:port (0: any free port) or on an already bound `sock`; returns the
+        address bound."""
+        if sock is not None:
+            self._server = await self.loop.create_server(lambda: _Connection(self), sock=sock)
+        else:
+            self._server = await self.loop.create_server(
+                lambda: _Connection(self), host, port, reuse_address=True
+            )
         self._sweeper = self.loop.create_task(self._close_idle())
         sockname: Any = self._server.sockets[0].getsockname()
         return sockname[0], sockname[1]

@@ -44,30 +44,23 @@ def serve(target: str, host: str, port: int, path: str) -> None:
 
 
 async def _serve(functions, types: list[str], host: str, port: int, path: str) -> None:
-    from aiohttp import web
+    from baton.serve.http import serve_functions
 
-    from baton.serve.http import function_app
-
-    runner = web.AppRunner(function_app(functions, path), access_log=None)
-    await runner.setup()
     try:
-        await web.TCPSite(runner, host, port).start()
+        server, url = await serve_functions(functions, host, port, path)
     except OSError as error:
-        await runner.cleanup()
         raise click.ClickException(f"cannot listen on {host}:{port}: {error}") from None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    bound_host, bound_port = runner.addresses[0][:2]
-    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-    click.echo(f"baton serve: {len(types)} function type(s) on http://{shown}:{bound_port}{path}")
+    click.echo(f"baton serve: {len(types)} function type(s) on {url}")
     for typename in types:
         click.echo(f"  {typename}")
     sys.stdout.flush()
     await stop.wait()
     click.echo("baton serve: stopping")
-    await runner.cleanup()
+    await server.close()
 
 
 @click.group(name="lambda")

@@ -17,9 +17,10 @@ from collections.abc import Sequence
 from aiohttp import web
 from statefun import StatefulFunctions
 
+from baton.http_server import HttpServer
 from baton.module.specs import HttpEndpointSpec, ModuleSpec, TargetFunctions, TypeName
 from baton.runtime.api import Listener, RuntimeAPI
-from baton.serve.http import function_app
+from baton.serve.http import serve_functions
 from baton.serve.targets import function_types
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,8 @@ class LocalFunctions:
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.bind((host, 0))  # bound now, so endpoints can name the URL before start
         self.url = f"http://{host}:{self._socket.getsockname()[1]}/statefun"
-        self._app = function_app(functions)
-        self._runner: web.AppRunner | None = None
+        self._functions = functions
+        self._server: HttpServer | None = None
 
     def attach(self, module: ModuleSpec) -> ModuleSpec:
         """The module plus an exact endpoint (at our URL) per registered type it serves."""
@@ -60,13 +61,11 @@ class LocalFunctions:
         return dataclasses.replace(module, endpoints=(*added, *module.endpoints))
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(self._app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        await web.SockSite(self._runner, self._socket).start()
+        self._server, _ = await serve_functions(self._functions, sock=self._socket)
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+        if self._server is not None:
+            await self._server.close()
         self._socket.close()
 
     def listeners(self) -> Sequence[Listener]:

@@ -23,9 +23,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
 from statefun import StatefulFunctions, Type
 
+from baton.http_server import HttpServer
 from baton.module import load_module, load_module_text
 from baton.module.kinds import PLAYGROUND_EGRESS_RECORD_TYPE
 from baton.module.kinds import WORKFLOW_START_TYPENAME as START_TYPENAME
@@ -44,7 +44,7 @@ from baton.runtime.store import MemoryStore, Store, StoredValue
 from baton.runtime.transports import Transport, TransportFactory
 from baton.runtime.transports.in_process import InProcessTransport
 from baton.runtime.typed_values import decode
-from baton.serve import function_app
+from baton.serve.http import serve_functions
 from baton.testing.clock import DEFAULT_START, VirtualClock
 from baton.testing.faults import Faults, SimulatedTransport
 from baton.testing.values import typed_value
@@ -112,7 +112,7 @@ class Harness:
         self._seed = seed
         self._http = http
         self._admin_port = admin_port
-        self._server: web.AppRunner | None = None
+        self._server: HttpServer | None = None
         self._runtime: Runtime | None = None
         self._store: Store | None = None
         self._real: TransportFactory | None = None
@@ -123,7 +123,7 @@ class Harness:
 
     async def start(self) -> Harness:
         if self._functions is not None and self._http:
-            self._server, url = await _serve(self._functions)
+            self._server, url = await serve_functions(self._functions)
             self._module = _routed_to(self._module, url)
         await self._start_runtime()
         return self
@@ -138,7 +138,7 @@ class Harness:
         if self._real is not None:
             await self._real.close()
         if self._server is not None:
-            await self._server.cleanup()
+            await self._server.close()
             self._server = None
 
     async def __aenter__(self) -> Harness:
@@ -534,15 +534,6 @@ def _routed_to(module: ModuleSpec, url: str) -> ModuleSpec:
         for e in module.endpoints
     )
     return dataclasses.replace(module, endpoints=endpoints)
-
-
-async def _serve(functions: StatefulFunctions) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(function_app(functions), access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    return runner, f"http://{host}:{port}/statefun"
 
 
 __all__ = ["Harness", "Record"]

@@ -20,6 +20,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from statefun import StatefulFunctions
 
+from baton.http_server import HttpServer
 from baton.module.kinds import LAMBDA_BRIDGE_TYPE, WORKFLOW_KIND
 from baton.module.specs import (
     AsyncTransportSpec,
@@ -29,7 +30,7 @@ from baton.module.specs import (
 )
 from baton.runtime.address import Address
 from baton.runtime.api import Listener, RuntimeAPI
-from baton.serve.http import function_app
+from baton.serve.http import serve_functions
 from baton.workflows.console import workflow_console_routes
 from baton.workflows.execution import ABORTED, FAILED, RUNNING, SUCCEEDED, TIMED_OUT
 from baton.workflows.function import workflow_functions
@@ -82,7 +83,7 @@ class WorkflowHost:
         self.workflows = workflows
         self._interpreter_call = interpreter_call
         self.endpoints: list[HttpEndpointSpec] = []  # those `attach` added
-        self._runner: web.AppRunner | None = None
+        self._server: HttpServer | None = None
         self._socket: socket.socket | None = None
         self.url: str | None = None
         self.functions: StatefulFunctions | None = None
@@ -96,7 +97,6 @@ class WorkflowHost:
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.bind((host, 0))  # bound now, so endpoints can name the URL before start
         self.url = f"http://{host}:{self._socket.getsockname()[1]}/statefun"
-        self._app = function_app(self.functions)
 
     def attach(self, module: ModuleSpec) -> ModuleSpec:
         """The module plus exact endpoints for the workflow types and the bridge it lacks."""
@@ -120,15 +120,13 @@ class WorkflowHost:
         return dataclasses.replace(module, endpoints=(*added, *module.endpoints))
 
     async def start(self) -> None:
-        if self._socket is None:
+        if self._socket is None or self.functions is None:
             return
-        self._runner = web.AppRunner(self._app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        await web.SockSite(self._runner, self._socket).start()
+        self._server, _ = await serve_functions(self.functions, sock=self._socket)
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+        if self._server is not None:
+            await self._server.close()
         if self._socket is not None:
             self._socket.close()
 
