@@ -1,9 +1,11 @@
 """What users feel: messages through the playground HTTP ingress of `baton run`, durable.
 
-Run: `uv run python -m bench.http_ingress [--messages N] [--keys] [--compare OTHER/src --rounds 3]`.
+Run: `uv run python -m bench.http_ingress [--messages N] [--keys] [--compare OTHER/src --rounds 3]
+[--function-server baton|aiohttp]`.
 
 Three processes besides this one, on the same machine: `baton run` (state in a SQLite data dir),
-the official-SDK counter function served by aiohttp (`bench.counter_server`), and the load
+the official-SDK counter function served as `baton serve` serves it (`bench.counter_server`;
+`--function-server aiohttp`: a plain aiohttp handler instead), and the load
 generator (`bench.http_load`: 64 keep-alive senders, one message per PUT, optionally each with
 its own Idempotency-Key). Per workload (1,000 ids; one hot id) it prints processed msg/s (from
 the first request until the runtime is idle, i.e. the last message's effect is applied, checked
@@ -213,8 +215,9 @@ async def main_async(args: argparse.Namespace) -> None:
         variants.append(Variant("compare", args.compare))
     print(f"baton HTTP ingress benchmark: {args.messages:,} messages per workload, {args.senders} "
           f"keep-alive senders, Idempotency-Keys {'on' if args.keys else 'off'}, SQLite data dir, "
-          f"{psutil.cpu_count()} cores; baton run, SDK function and load generator in own processes")
-    server, url = await start_counter_server()
+          f"{psutil.cpu_count()} cores; baton run, SDK function ({args.function_server} server) and load "
+          "generator in own processes")
+    server, url = await start_counter_server(args.function_server)
     function = psutil.Process(server.pid)
     try:
         for round_ in range(args.rounds):
@@ -245,6 +248,8 @@ def main() -> None:
     parser.add_argument("--latency-samples", type=int, default=1_000)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--compare", metavar="SRC", help="another baton source tree to alternate with")
+    parser.add_argument("--function-server", choices=("baton", "aiohttp"), default="baton",
+                        help="what serves the SDK function: baton serve's server or plain aiohttp")
     parser.add_argument("--no-in-process", action="store_true", help="skip the in-process line")
     args = parser.parse_args()
     if args.compare:

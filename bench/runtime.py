@@ -49,12 +49,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-async def start_counter_server() -> tuple[subprocess.Popen, str]:
-    """The SDK counter function in its own process; (process, URL) once it accepts connections."""
+async def start_counter_server(server: str = "baton") -> tuple[subprocess.Popen, str]:
+    """The SDK counter function in its own process, served by `baton serve`'s server (or
+    `server="aiohttp"`: a plain aiohttp handler); (process, URL) once it accepts connections."""
     port = _free_port()
     # Started once per suite, before anything is measured: blocking for a moment is fine.
     proc = subprocess.Popen(  # noqa: ASYNC220
-        [sys.executable, "-m", "bench.counter_server", "--port", str(port)]
+        [sys.executable, "-m", "bench.counter_server", "--port", str(port), "--server", server]
     )
     url = f"http://127.0.0.1:{port}/statefun"
     deadline = time.monotonic() + 20

@@ -20,6 +20,7 @@ import contextlib
 import email.utils
 import logging
 import socket
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import httptools
+from yarl import URL
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +65,7 @@ class Request:
 
     def path_segments(self) -> list[str]:
         """The path's segments between '/', each percent-decoded (so `%2F` stays in its segment)."""
-        return [unquote(segment) for segment in self.path[1:].split("/")]
+        return [_decode(segment) for segment in self.path[1:].split("/")]
 
     @property
     def connected(self) -> bool:
@@ -87,6 +89,17 @@ class Response:
 
 
 Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _decode(segment: str) -> str:
+    """A percent-decoded path segment, as aiohttp's router decodes it (an escape that is not
+    UTF-8 stays as it is, so distinct ids never collapse into one)."""
+    if "%" not in segment:
+        return segment
+    try:
+        return unquote(segment, errors="strict")
+    except UnicodeDecodeError:
+        return URL.build(path="/" + segment, encoded=True).path[1:]
 
 _REASONS = {status.value: status.phrase.encode("latin-1") for status in HTTPStatus}
 
@@ -145,6 +158,7 @@ class _Connection(asyncio.Protocol):
         self._url = b""
         self._headers: list[tuple[str, str]] = []
         self._header_bytes = 0
+        self._in_body = False  # headers seen: what on_header reports now are chunked trailers
         self._body: list[bytes] = []
         self._body_size = 0
 
@@ -167,12 +181,14 @@ class _Connection(asyncio.Protocol):
         self.last_active = self._loop.time()
         try:
             self._parser.feed_data(data)
-        except _Refusal as refusal:
-            self._refuse(refusal.status, str(refusal))
         except httptools.HttpParserUpgrade:
             self._refuse(400, "protocol upgrades are not supported here")
         except httptools.HttpParserError as error:
-            self._refuse(400, f"malformed HTTP request: {error}")
+            refusal = error.__context__  # httptools wraps what a callback raised
+            if isinstance(refusal, _Refusal):
+                self._refuse(refusal.status, str(refusal))
+            else:
+                self._refuse(400, f"malformed HTTP request: {error}")
 
     # --- httptools callbacks ---------------------------------------------------------------
 
@@ -180,6 +196,7 @@ class _Connection(asyncio.Protocol):
         self._url = b""
         self._headers = []
         self._header_bytes = 0
+        self._in_body = False
         self._body = []
         self._body_size = 0
 
@@ -189,6 +206,8 @@ class _Connection(asyncio.Protocol):
             raise _Refusal(414, f"the request target is longer than {MAX_URL} bytes")
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        if self._in_body:
+            return  # a trailer of a chunked body: never taken for a header the handler reads
         self._header_bytes += len(name) + len(value)
         if len(self._headers) >= MAX_HEADERS or self._header_bytes > MAX_HEADER_BYTES:
             raise _Refusal(
@@ -197,6 +216,7 @@ class _Connection(asyncio.Protocol):
         self._headers.append((name.decode("latin-1").lower(), value.decode("latin-1")))
 
     def on_headers_complete(self) -> None:
+        self._in_body = True
         expects = False
         for name, value in self._headers:
             if name == "content-length":
@@ -205,8 +225,10 @@ class _Connection(asyncio.Protocol):
                     raise _Refusal(413, self._too_large(length))
             elif name == "expect":
                 expects = value.lower() == "100-continue"
-        if expects and self._parser.get_http_version() == "1.1" and self.transport is not None:
-            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # the body is welcome
+        # The body is welcome. Not while earlier requests await their answer: it would come
+        # before theirs (a client that pipelines and expects sends its body after a pause).
+        if expects and self.idle and self._parser.get_http_version() == "1.1" and self.transport:
+            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def on_body(self, body: bytes) -> None:
         self._body_size += len(body)
@@ -215,8 +237,17 @@ class _Connection(asyncio.Protocol):
         self._body.append(body)
 
     def on_message_complete(self) -> None:
-        target = self._url.decode("latin-1")
-        path, _, query = target.partition("?")
+        if self._url.startswith(b"/"):
+            target = self._url.decode("latin-1")
+            path, _, query = target.partition("?")
+            path = path.partition("#")[0]
+        else:  # absolute form (`PUT http://host/a/b/c`), or `*`
+            try:
+                url = httptools.parse_url(self._url)
+                path = (url.path or b"/").decode("latin-1")
+                query = (url.query or b"").decode("latin-1")
+            except httptools.HttpParserInvalidURLError:
+                path, query = self._url.decode("latin-1"), ""
         body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
         parser = self._parser
         request = Request(parser.get_method().decode("ascii"), path, query, self._headers, body, self)
@@ -245,9 +276,8 @@ class _Connection(asyncio.Protocol):
             transport = self.transport
             if transport is None or transport.is_closing():
                 break
-            now = self._loop.time()
-            self.last_active = now
-            head = _head(response.status, response, self._server.date.line(now), not keep_alive)
+            self.last_active = self._loop.time()
+            head = _head(response.status, response, self._server.date.line(time.time()), not keep_alive)
             if isinstance(request, Request) and request.method == "HEAD":
                 transport.write(head)  # the length of the body a GET would get, and no body
             else:

@@ -98,6 +98,7 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self._queued = 0
         self._limits = limits
+        self._per_type = limits.per_type  # a computed bound, read per message
         self._key_window_s = idempotency_window_s
         # Set (and dropped) on every change a waiter may be waiting for; created only while
         # someone waits, so the hot path pays one attribute test.
@@ -158,7 +159,7 @@ class Dispatcher:
                     f"{address} has {backlog} messages waiting, its limit ({why}: {bound}); "
                     "retry later",
                 )
-        if info.queued >= limits.per_type:
+        if info.queued >= self._per_type:
             return Refused(
                 "function type",
                 f"function type {address.function_type} has {info.queued} messages waiting, its "

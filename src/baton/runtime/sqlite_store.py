@@ -221,7 +221,9 @@ class SqliteStore(MemoryStore):
         # Resolved when the epoch accumulating now commits: one future shared by every waiter
         # of the epoch (created by the first), not a wake-up per waiter. Those of failed epochs
         # are resolved by the next commit, which writes their journals again.
-        self._epoch_done: asyncio.Future[None] | None = None
+        # One future per caller of durable(): a cancelled caller cancels only its own (a shared
+        # future would need asyncio.shield, an extra future and loop hop per caller).
+        self._epoch_waiters: list[asyncio.Future[None]] = []
         self._failed_done: list[asyncio.Future[None]] = []
         self._kick: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
@@ -611,10 +613,9 @@ class SqliteStore(MemoryStore):
         async with self._commit_lock:
             assert self._kick is not None
             self._kick.clear()
-            journal, waiting = self._journal, self._failed_done
-            if self._epoch_done is not None:
-                waiting = [*waiting, self._epoch_done]
-            self._journal, self._epoch_done, self._failed_done = _Journal(), None, []
+            journal = self._journal
+            waiting = [*self._failed_done, *self._epoch_waiters] if self._failed_done else self._epoch_waiters
+            self._journal, self._epoch_waiters, self._failed_done = _Journal(), [], []
             journals = self._writing = [*self._failed, journal]
             started = time.perf_counter()
             try:
@@ -657,11 +658,10 @@ class SqliteStore(MemoryStore):
         """Return once every change made so far is committed."""
         if self._commit_lock is None:  # not started: every change is written synchronously
             return
-        if self._epoch_done is None:
-            self._epoch_done = asyncio.get_running_loop().create_future()
+        done = asyncio.get_running_loop().create_future()
+        self._epoch_waiters.append(done)
         self._dirty()
-        # Shielded: a cancelled waiter must not cancel the future the others wait on.
-        await asyncio.shield(self._epoch_done)
+        await done
 
     def _write(self, journals: list[_Journal]) -> None:
         db = self._writer

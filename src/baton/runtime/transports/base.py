@@ -67,7 +67,7 @@ class RetryBudget:
         self._time = clock.now if clock is not None else asyncio.get_running_loop().time
         self._sleep = clock.sleep if clock is not None else asyncio.sleep
         self.budget_s = budget_s
-        self._deadline = self._time() + budget_s
+        self.deadline = self._time() + budget_s  # on the clock's time
         self._base_s = base_s
         self._on_failed_attempt = on_failed_attempt
         self.attempts = 0
@@ -75,7 +75,7 @@ class RetryBudget:
         self._logged: str | None = None
 
     def remaining(self) -> float:
-        return self._deadline - self._time()
+        return self.deadline - self._time()
 
     async def failed(self, why: str, target: str) -> None:
         """Count a failed attempt, then wait before the next; TransportError once spent."""

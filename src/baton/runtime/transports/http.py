@@ -44,6 +44,11 @@ class HttpTransport:
     def __init__(self, spec: TransportSpec) -> None:
         # A lambda-url spec is accepted too: it has the async transport's pool and retry rules.
         self.spec = spec
+        # Read once: every call needs them.
+        self._okhttp = spec.retry_policy is RetryPolicy.OKHTTP
+        self._call_s = spec.call.total_seconds()
+        self._connect_s = spec.connect.total_seconds()
+        self._max_bytes = None if isinstance(spec, OkHttpTransportSpec) else spec.payload_max_bytes
         self._session: aiohttp.ClientSession | None = None  # opened on the first call
         self._lean: KeepAlivePool | None = None  # for plain-http URLs, opened on the first call
 
@@ -62,11 +67,8 @@ class HttpTransport:
         attempt_headers: AttemptHeaders | None = None,
     ) -> bytes:
         """`call`, with `attempt_headers` added to every attempt."""
-        spec = self.spec
-        okhttp = spec.retry_policy is RetryPolicy.OKHTTP
-        retry = RetryBudget(spec.call.total_seconds(), 0.010 if okhttp else 0.002, on_failed_attempt)
-        connect = spec.connect.total_seconds()
-        max_bytes = None if isinstance(spec, OkHttpTransportSpec) else spec.payload_max_bytes
+        okhttp, connect, max_bytes = self._okhttp, self._connect_s, self._max_bytes
+        retry = RetryBudget(self._call_s, 0.010 if okhttp else 0.002, on_failed_attempt)
         # Plain HTTP without per-attempt headers (a signature) takes the lean client.
         lean = plain_http_target(url) if attempt_headers is None else None
         while True:
@@ -78,9 +80,9 @@ class HttpTransport:
                     extra = _BASE_LINES
                     if traceparent is not None:
                         extra += f"traceparent: {traceparent}\r\n".encode("latin-1")
-                    async with asyncio.timeout(max(retry.remaining(), 0.01)):
-                        status, content_type, payload = await self._lean_pool().post(
-                            lean, extra, body, connect)
+                    deadline = max(retry.deadline, asyncio.get_running_loop().time() + 0.01)
+                    status, content_type, payload = await self._lean_pool().post(
+                        lean, extra, body, connect, deadline)
                 else:
                     status, content_type, payload = await self._aiohttp_post(
                         url, body, headers, traceparent, retry.remaining(), connect)

@@ -182,47 +182,78 @@ def _dechunk(buffer: bytearray, start: int) -> tuple[bytes, int] | None:
 
 @dataclass
 class KeepAlivePool:
-    """Connections per (host, port), at most `limit` open at once (None: unbounded), idle ones
-    closed after `keepalive_s` (None: kept)."""
+    """Connections per (host, port), at most `limit` in use at once (None: unbounded), idle
+    ones closed after `keepalive_s` (None: kept).
+
+    The common path (a free slot, an idle connection) arms one timer for the deadline and
+    awaits one future: no semaphore, no `asyncio.timeout` context, which cost ~10 µs per call.
+    """
 
     limit: int | None
     keepalive_s: float | None
 
     def __post_init__(self) -> None:
         self._idle: dict[tuple[str, int], deque[_Connection]] = {}
-        self._slots = asyncio.Semaphore(self.limit) if self.limit else None
+        self._in_use = 0
+        self._waiting: deque[asyncio.Future[None]] = deque()  # callers waiting for a slot
         self._all: set[_Connection] = set()
 
     async def post(
-        self, target: Target, headers: bytes, body: bytes, connect_timeout: float
+        self, target: Target, headers: bytes, body: bytes, connect_timeout: float, deadline: float
     ) -> Reply:
-        """POST `body` with `headers` (CRLF-terminated lines); the caller bounds the total time."""
-        if self._slots is None:
-            return await self._post(target, headers, body, connect_timeout)
-        async with self._slots:
-            return await self._post(target, headers, body, connect_timeout)
-
-    async def _post(self, target: Target, headers: bytes, body: bytes, connect_timeout: float) -> Reply:
+        """POST `body` with `headers` (CRLF-terminated lines), done by `deadline` (loop time)
+        or TimeoutError."""
         loop = asyncio.get_running_loop()
-        connection = self._idle_connection(target, loop.time())
-        if connection is None:
-            async with asyncio.timeout(connect_timeout or None):
-                _, connection = await loop.create_connection(_Connection, target.host, target.port)
-            self._all.add(connection)
-        request = b"%sContent-Length: %d\r\n%s\r\n%s" % (target.head, len(body), headers, body)
+        if self.limit is not None and self._in_use >= self.limit:
+            async with asyncio.timeout_at(deadline):
+                await self._slot(loop)
+        self._in_use += 1
         try:
-            reply, keep_alive = await connection.send(request)
-        except BaseException:  # cancelled or failed mid-request: its reply can never be matched
-            connection.close()
-            self._all.discard(connection)
-            raise
-        if keep_alive and connection.open:
-            connection.idle_since = loop.time()
-            self._idle.setdefault((target.host, target.port), deque()).append(connection)
-        else:
-            connection.close()
-            self._all.discard(connection)
-        return reply
+            connection = self._idle_connection(target, loop.time())
+            if connection is None:
+                remaining = deadline - loop.time()
+                async with asyncio.timeout(min(connect_timeout, remaining) if connect_timeout else remaining):
+                    _, connection = await loop.create_connection(_Connection, target.host, target.port)
+                self._all.add(connection)
+            request = b"%sContent-Length: %d\r\n%s\r\n%s" % (target.head, len(body), headers, body)
+            reply = connection.send(request)
+            timer = loop.call_at(deadline, _time_out, reply)
+            try:
+                answer, keep_alive = await reply
+            except BaseException:  # cancelled, failed or late mid-request: its reply can never be matched
+                connection.close()
+                self._all.discard(connection)
+                raise
+            finally:
+                timer.cancel()
+            if keep_alive and connection.open:
+                connection.idle_since = loop.time()
+                self._idle.setdefault((target.host, target.port), deque()).append(connection)
+            else:
+                connection.close()
+                self._all.discard(connection)
+            return answer
+        finally:
+            self._in_use -= 1
+            self._wake_next()
+
+    async def _slot(self, loop: asyncio.AbstractEventLoop) -> None:
+        while self.limit is not None and self._in_use >= self.limit:
+            waiter = loop.create_future()
+            self._waiting.append(waiter)
+            try:
+                await waiter
+            except BaseException:
+                if waiter.done() and not waiter.cancelled():
+                    self._wake_next()  # woken, then timed out: the slot goes to the next in line
+                raise
+
+    def _wake_next(self) -> None:
+        while self._waiting:  # the first caller still waiting
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
 
     def _idle_connection(self, target: Target, now: float) -> _Connection | None:
         idle = self._idle.get((target.host, target.port))
@@ -241,3 +272,8 @@ class KeepAlivePool:
             connection.close()
         self._all.clear()
         self._idle.clear()
+
+
+def _time_out(reply: asyncio.Future[tuple[Reply, bool]]) -> None:
+    if not reply.done():
+        reply.set_exception(TimeoutError())
