@@ -15,14 +15,13 @@ import tempfile
 import time
 
 import aiohttp
-from aiohttp import web
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from statefun import IntType, StatefulFunctions, ValueSpec, kafka_egress_message
 
 from baton.module import load_module_text
 from baton.runtime import Runtime
 from baton.runtime.sqlite_store import SqliteStore
-from baton.serve import function_app
+from baton.serve.http import serve_functions
 from functions.kafka_broker import KafkaBroker, free_port
 
 KEYS = 1000
@@ -40,10 +39,9 @@ async def counter(context, message):
 
 
 async def _serve() -> None:
-    runner = web.AppRunner(function_app(functions), access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    print(f"http://127.0.0.1:{runner.addresses[0][1]}/statefun", flush=True)
+    """The function as `baton serve` serves it."""
+    _, url = await serve_functions(functions)
+    print(url, flush=True)
     await asyncio.Event().wait()
 
 

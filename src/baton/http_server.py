@@ -101,6 +101,7 @@ def _decode(segment: str) -> str:
     except UnicodeDecodeError:
         return URL.build(path="/" + segment, encoded=True).path[1:]
 
+
 _REASONS = {status.value: status.phrase.encode("latin-1") for status in HTTPStatus}
 
 
@@ -301,6 +302,11 @@ class _Connection(asyncio.Protocol):
         return f"the request body ({size} bytes) is larger than {self._server.max_body} bytes"
 
     @property
+    def answering(self) -> asyncio.Task[None] | None:
+        """The task answering this connection's requests, while there is one."""
+        return self._task
+
+    @property
     def idle(self) -> bool:
         return self._task is None and not self._pending
 
@@ -352,7 +358,7 @@ class HttpServer:
         self._server.close()
         if self._sweeper is not None:
             self._sweeper.cancel()
-        busy = [c._task for c in self.connections if c._task is not None]
+        busy = [c.answering for c in self.connections if c.answering is not None]
         if busy:
             await asyncio.wait(busy, timeout=SHUTDOWN_S)
         for connection in list(self.connections):

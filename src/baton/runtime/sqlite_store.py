@@ -30,6 +30,7 @@ from baton.runtime.store import DeadLetter, MemoryStore, Parked, StoredValue, ke
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 3
+_MAX_GATHER_S = 0.010  # an epoch gathers changes for at most this long, however slow commits are
 DB_NAME = "baton.db"
 LOCK_NAME = "baton.lock"
 
@@ -587,13 +588,19 @@ class SqliteStore(MemoryStore):
 
     async def _epochs(self) -> None:
         assert self._kick is not None
-        backoff = self._epoch_s
+        backoff = gather = self._epoch_s
+        loop = asyncio.get_running_loop()
         while True:
             await self._kick.wait()
-            await asyncio.sleep(self._epoch_s)  # let the epoch gather more changes
+            # Let the epoch gather changes: `epoch_ms` when it is quiet; under load as long as
+            # the last commit took, so a commit's fixed cost (the transaction, every dirty page
+            # written again) is shared by more changes, at the price of that much latency.
+            await asyncio.sleep(gather)
+            started = loop.time()
             try:
                 await self.commit()
                 backoff = self._epoch_s
+                gather = min(max(self._epoch_s, loop.time() - started), _MAX_GATHER_S)
             except sqlite3.Error:
                 backoff = min(backoff * 2, 1.0)
                 await asyncio.sleep(backoff)
