@@ -12,7 +12,7 @@ from aiohttp import web
 
 from baton.module.specs import AsyncTransportSpec
 from baton.runtime.transports.http import HttpTransport
-from baton.runtime.transports.keepalive import plain_http_target
+from baton.runtime.transports.keepalive import KeepAlivePool, plain_http_target
 
 OCTETS = "application/octet-stream"
 
@@ -136,3 +136,49 @@ def test_only_plain_http_takes_the_lean_client() -> None:
     default_port = plain_http_target("http://example.test/fn")
     assert default_port is not None and default_port.head.endswith(b"Host: example.test\r\n")
     assert plain_http_target("https://example.test/fn") is None
+
+
+
+async def test_the_pool_bounds_calls_in_flight_and_one_timing_out_in_line_leaks_no_slot(
+    serve,
+) -> None:
+    """A pool of one: a second call waits for the first; when its deadline passes while it
+    waits it fails with TimeoutError without reaching the server, and the slot serves the next."""
+    release = asyncio.Event()
+    seen: list[bytes] = []
+    in_flight = most = 0
+
+    async def slow(request: web.Request) -> web.Response:
+        nonlocal in_flight, most
+        body = await request.read()
+        seen.append(body)
+        in_flight += 1
+        most = max(most, in_flight)
+        if body == b"first":
+            await release.wait()
+        in_flight -= 1
+        return web.Response(body=body, content_type=OCTETS)
+
+    target = plain_http_target(await serve(app_with(slow)))
+    assert target is not None
+    pool = KeepAlivePool(1, None)
+    headers = f"Content-Type: {OCTETS}\r\n".encode()
+    now = asyncio.get_running_loop().time
+    try:
+        first = asyncio.create_task(pool.post(target, headers, b"first", 5, now() + 10))
+        await asyncio.wait_for(_until(lambda: seen == [b"first"]), 5)
+        with pytest.raises(TimeoutError):
+            await pool.post(target, headers, b"second", 5, now() + 0.2)
+        assert not first.done()
+        release.set()
+        assert (await asyncio.wait_for(first, 5)).body == b"first"
+        assert (await pool.post(target, headers, b"third", 5, now() + 5)).body == b"third"
+    finally:
+        release.set()
+        pool.close()
+    assert seen == [b"first", b"third"] and most == 1
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    while not condition():
+        await asyncio.sleep(0.005)
