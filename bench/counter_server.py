@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 
 from aiohttp import web
 from statefun import IntType, StatefulFunctions, ValueSpec
 
 from baton.serve import function_app
-from baton.serve.http import serve_functions
+from baton.serve.http import serve_functions, stop_signalled
 
 functions = StatefulFunctions()
 
@@ -30,12 +29,8 @@ def counter(context, message):
 async def serve_baton(port: int) -> None:
     """`baton serve`'s way: serve_functions until SIGTERM/SIGINT."""
     server, _ = await serve_functions(functions, "127.0.0.1", port)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     try:
-        await stop.wait()
+        await stop_signalled()
     finally:
         await server.close()
 

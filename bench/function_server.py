@@ -33,6 +33,8 @@ import psutil
 from statefun import IntType
 from statefun.request_reply_pb2 import FromFunction, ToFunction
 
+from bench.http_load import Connection
+
 KINDS = ("baton", "aiohttp")
 IDS = 1000
 CONTENT_TYPE = "application/octet-stream"
@@ -80,59 +82,6 @@ def check_reply(status: int, body: bytes, expected: int) -> None:
     if (len(mutations) != 1 or mutations[0].state_name != "count"
             or _INT.deserialize(mutations[0].state_value.value) != expected):
         raise RuntimeError(f"expected count := {expected}, got {list(mutations)}")
-
-
-class Connection(asyncio.Protocol):
-    """One keep-alive HTTP/1.1 connection with at most one request in flight (Content-Length
-    framing only: both servers answer with it)."""
-
-    def __init__(self) -> None:
-        self.transport: asyncio.Transport | None = None
-        self.buffer = bytearray()
-        self.answer: asyncio.Future[tuple[int, bytes]] | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]  # a TCP transport
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self.answer is not None and not self.answer.done():
-            self.answer.set_exception(ConnectionError(f"connection lost: {exc}"))
-
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        end = self.buffer.find(b"\r\n\r\n")
-        if end < 0:
-            return
-        head = bytes(self.buffer[:end])
-        length = None
-        for line in head.split(b"\r\n")[1:]:
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value)
-        if length is None:
-            self.answer_with(ConnectionError(f"a response without Content-Length: {head!r}"))
-            return
-        if len(self.buffer) < end + 4 + length:
-            return
-        body = bytes(self.buffer[end + 4: end + 4 + length])
-        del self.buffer[: end + 4 + length]
-        self.answer_with((int(head[9:12]), body))
-
-    def answer_with(self, result: tuple[int, bytes] | Exception) -> None:
-        if self.answer is None or self.answer.done():  # the next request fails on connection_lost
-            assert self.transport is not None
-            self.transport.close()
-            return
-        if isinstance(result, Exception):
-            self.answer.set_exception(result)
-        else:
-            self.answer.set_result(result)
-
-    async def request(self, payload: bytes) -> tuple[int, bytes]:
-        assert self.transport is not None
-        self.answer = asyncio.get_running_loop().create_future()
-        self.transport.write(payload)
-        return await self.answer
 
 
 async def drive(port: int, server_pid: int, calls: int, warmup: int, senders: int) -> dict[str, float]:

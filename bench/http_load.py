@@ -27,12 +27,13 @@ ONE = IntType.serializer().serialize(1)
 
 
 class Connection(asyncio.Protocol):
-    """One keep-alive HTTP/1.1 connection with at most one request in flight."""
+    """One keep-alive HTTP/1.1 connection with at most one request in flight (Content-Length
+    framing only: what the playground ingress and both function servers answer with)."""
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
-        self.answer: asyncio.Future[int] | None = None
+        self.answer: asyncio.Future[tuple[int, bytes]] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]  # a TCP transport
@@ -47,18 +48,31 @@ class Connection(asyncio.Protocol):
         if end < 0:
             return
         head = bytes(self.buffer[:end])
-        length = 0
+        length = None
         for line in head.split(b"\r\n")[1:]:
             name, _, value = line.partition(b":")
             if name.strip().lower() == b"content-length":
                 length = int(value)
+        if length is None:
+            self.answer_with(ConnectionError(f"a response without Content-Length: {head!r}"))
+            return
         if len(self.buffer) < end + 4 + length:
             return
+        body = bytes(self.buffer[end + 4: end + 4 + length])
         del self.buffer[: end + 4 + length]
-        assert self.answer is not None, "an answer nobody asked for"
-        self.answer.set_result(int(head[9:12]))
+        self.answer_with((int(head[9:12]), body))
 
-    async def request(self, payload: bytes) -> int:
+    def answer_with(self, result: tuple[int, bytes] | Exception) -> None:
+        if self.answer is None or self.answer.done():  # the next request fails on connection_lost
+            assert self.transport is not None
+            self.transport.close()
+            return
+        if isinstance(result, Exception):
+            self.answer.set_exception(result)
+        else:
+            self.answer.set_result(result)
+
+    async def request(self, payload: bytes) -> tuple[int, bytes]:
         assert self.transport is not None
         self.answer = asyncio.get_running_loop().create_future()
         self.transport.write(payload)
@@ -98,7 +112,7 @@ async def send_all(
             payload = request_bytes(ids[n % len(ids)], f"{key_prefix}-{n}" if keys else None)
             while True:
                 started = time.perf_counter()
-                status = await connection.request(payload)
+                status, _ = await connection.request(payload)
                 statuses[status] += 1
                 if status not in (429, 503):
                     break

@@ -8,30 +8,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 
-from aiohttp import web
-
-from baton.serve import function_app
+from baton.serve.http import serve_functions, stop_signalled
 
 from .interpreter import smoke_functions
 
 
 async def serve(host: str, port: int) -> None:
-    runner = web.AppRunner(function_app(smoke_functions()), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port, reuse_address=True)
-    await site.start()
-    bound_host, bound_port = runner.addresses[0][:2]
-    print(f"listening on http://{bound_host}:{bound_port}/statefun", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    server, url = await serve_functions(smoke_functions(), host, port)
+    print(f"listening on {url}", flush=True)
     try:
-        await stop.wait()
+        await stop_signalled()
     finally:
-        await runner.cleanup()
+        await server.close()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 import sys
 from pathlib import Path
 
@@ -44,21 +43,17 @@ def serve(target: str, host: str, port: int, path: str) -> None:
 
 
 async def _serve(functions, types: list[str], host: str, port: int, path: str) -> None:
-    from baton.serve.http import serve_functions
+    from baton.serve.http import serve_functions, stop_signalled
 
     try:
         server, url = await serve_functions(functions, host, port, path)
     except OSError as error:
         raise click.ClickException(f"cannot listen on {host}:{port}: {error}") from None
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     click.echo(f"baton serve: {len(types)} function type(s) on {url}")
     for typename in types:
         click.echo(f"  {typename}")
     sys.stdout.flush()
-    await stop.wait()
+    await stop_signalled()
     click.echo("baton serve: stopping")
     await server.close()
 

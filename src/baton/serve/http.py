@@ -8,7 +8,9 @@ for a project that mounts its functions beside its own aiohttp routes.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 import socket
 from collections import OrderedDict
 
@@ -70,6 +72,15 @@ async def serve_functions(
     bound_host, bound_port = await server.start(host, port, sock=sock)
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     return server, f"http://{shown}:{bound_port}{path}"
+
+
+async def stop_signalled() -> None:
+    """Return once the process gets SIGINT or SIGTERM (how `baton serve` runs until stopped)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
 
 
 def function_app(
