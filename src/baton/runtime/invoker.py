@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 from google.protobuf.message import DecodeError
 from statefun.request_reply_pb2 import FromFunction, ToFunction
 
-from baton.module.specs import EndpointSpec
+from baton.module.specs import EndpointSpec, TypeName
 from baton.runtime.address import Address
 from baton.runtime.clock import SYSTEM_CLOCK, Clock
 from baton.runtime.messages import Message
-from baton.runtime.metrics import Metrics
+from baton.runtime.metrics import FunctionMetrics, Metrics
 from baton.runtime.state_registry import ExpireMode, StateRegistry, StateTypeMismatch, ValueSpec
 from baton.runtime.store import Store, StoredValue
 from baton.runtime.transports import TransportError, TransportFactory
@@ -37,6 +38,13 @@ class AddressFailure(Exception):
 class CallFailed(AddressFailure):
     """The call itself failed for good (past the transport's budget, or an unreadable reply):
     what an endpoint's `failureMode: DROP` skips, as the fork does on a failed async result."""
+
+
+class _Route(NamedTuple):
+    endpoint: EndpointSpec
+    function_type: TypeName
+    target: str  # the URL or Lambda function the endpoint gives the type
+    metrics: FunctionMetrics
 
 
 class Invoker:
@@ -59,15 +67,26 @@ class Invoker:
         self._metrics = metrics
         self._clock = clock
         self.transports = transports if transports is not None else TransportFactory()
+        # Per (namespace, type): what every call to it needs, found once (not per call).
+        self._routes: dict[tuple[str, str], _Route] = {}
+
+    def _route(self, address: Address, endpoint: EndpointSpec) -> _Route:
+        route = self._routes.get((address.namespace, address.type))
+        if route is None or route.endpoint is not endpoint:
+            function_type = address.function_type
+            route = self._routes[(address.namespace, address.type)] = _Route(
+                endpoint, function_type, endpoint.url_for(function_type),
+                self._metrics.of(function_type),
+            )
+        return route
 
     async def invoke(
         self, address: Address, endpoint: EndpointSpec, batch: list[Message]
     ) -> FromFunction.InvocationResponse:
         """Send `batch` to `address` until the function answers with a complete response."""
-        function_type = address.function_type
-        target = endpoint.url_for(function_type)
+        route = self._route(address, endpoint)
+        function_type, target, metrics = route.function_type, route.target, route.metrics
         transport = self.transports.get(endpoint)
-        metrics = self._metrics.of(function_type)
         for _ in range(self.MAX_INCOMPLETE_ROUNDS):
             now = self._clock.now()
             specs = self._registry.specs(function_type)

@@ -36,15 +36,27 @@ class TransportFactory:
     def __init__(self) -> None:
         self._transports: dict[EndpointSpec | TransportSpec, Transport] = {}
         self._chosen: dict[EndpointSpec, Transport] = {}
+        # By identity: hashing a frozen spec (every field, nested) cost more than a call's
+        # request building. An entry holds its endpoint, so the id cannot be reused meanwhile.
+        self._by_id: dict[int, tuple[EndpointSpec, Transport]] = {}
         self._signer: AwsSigner | None = None
         self._lambda: LambdaInvoker | None = None
 
     def use(self, endpoint: EndpointSpec, transport: Transport) -> None:
         """Send `endpoint`'s calls through `transport` (e.g. an in-process one); closed with us."""
         self._chosen[endpoint] = transport
+        self._by_id.clear()
 
     def get(self, endpoint: EndpointSpec) -> Transport:
         """The transport for `endpoint`, created on first use."""
+        known = self._by_id.get(id(endpoint))
+        if known is not None and known[0] is endpoint:
+            return known[1]
+        transport = self._find(endpoint)
+        self._by_id[id(endpoint)] = (endpoint, transport)
+        return transport
+
+    def _find(self, endpoint: EndpointSpec) -> Transport:
         chosen = self._chosen.get(endpoint)
         if chosen is not None:
             return chosen
@@ -79,6 +91,7 @@ class TransportFactory:
             await transport.close()
         self._transports.clear()
         self._chosen.clear()
+        self._by_id.clear()
         if self._lambda is not None:
             self._lambda.close()
             self._lambda = None
