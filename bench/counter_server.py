@@ -14,6 +14,7 @@ import asyncio
 from aiohttp import web
 from statefun import IntType, StatefulFunctions, ValueSpec
 
+from baton.cli.heap import settle_heap
 from baton.serve import function_app
 from baton.serve.http import serve_functions, stop_signalled
 
@@ -29,6 +30,7 @@ def counter(context, message):
 async def serve_baton(port: int) -> None:
     """`baton serve`'s way: serve_functions until SIGTERM/SIGINT."""
     server, _ = await serve_functions(functions, "127.0.0.1", port)
+    settle_heap()  # as `baton serve` does once it serves
     try:
         await stop_signalled()
     finally:

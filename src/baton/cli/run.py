@@ -14,6 +14,7 @@ from statefun import StatefulFunctions
 
 from baton.aws.errors import AwsSetupError
 from baton.cli.endpoint_check import unreachable_endpoints
+from baton.cli.heap import settle_heap
 from baton.cli.logs import warn
 from baton.module import ModuleError, load_module, validate_application
 from baton.module.specs import ModuleSpec
@@ -165,6 +166,7 @@ async def _run(
     served = [t for functions in local for t in functions.types]
     for problem in await unreachable_endpoints(spec, served):
         warn(problem, "endpoint_unreachable")
+    settle_heap()
     flow = None
     if logging.getLogger("baton.flow").isEnabledFor(logging.INFO):  # -v
         from baton.runtime.flow_log import log_flow

@@ -43,6 +43,7 @@ def serve(target: str, host: str, port: int, path: str) -> None:
 
 
 async def _serve(functions, types: list[str], host: str, port: int, path: str) -> None:
+    from baton.cli.heap import settle_heap
     from baton.serve.http import serve_functions, stop_signalled
 
     try:
@@ -53,6 +54,7 @@ async def _serve(functions, types: list[str], host: str, port: int, path: str) -
     for typename in types:
         click.echo(f"  {typename}")
     sys.stdout.flush()
+    settle_heap()
     await stop_signalled()
     click.echo("baton serve: stopping")
     await server.close()
