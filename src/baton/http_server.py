@@ -74,7 +74,7 @@ class Request:
         return transport is not None and not transport.is_closing()
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Response:
     """A complete answer: status, body, and headers besides Content-Length and Date."""
 

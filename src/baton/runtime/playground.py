@@ -92,6 +92,9 @@ def message_for(
     return Message(address, None, typename_from_content_type(content_types), body, trace=trace)
 
 
+_ACCEPTED = Response(202)
+
+
 async def accept(
     runtime: RuntimeAPI, message: Message, key: str | None, ingress: str | None = None
 ) -> Response:
@@ -110,9 +113,6 @@ async def accept(
     if log.isEnabledFor(logging.DEBUG):
         log.debug("ingress: %s <- %s, %d bytes", message.target, message.typename, len(message.value or b""))
     return _ACCEPTED
-
-
-_ACCEPTED = Response(202)
 
 
 def client_connected(request: web.Request) -> bool:

@@ -30,9 +30,9 @@ from baton.runtime.store import DeadLetter, MemoryStore, Parked, StoredValue, ke
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 3
-_MAX_GATHER_S = 0.010  # an epoch gathers changes for at most this long, however slow commits are
 DB_NAME = "baton.db"
 LOCK_NAME = "baton.lock"
+_MAX_GATHER_S = 0.010  # an epoch gathers changes for at most this long, however slow commits are
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS state (      -- one row per state value of an address
@@ -219,11 +219,10 @@ class SqliteStore(MemoryStore):
         self._journal = _Journal()
         self._failed: list[_Journal] = []  # written again, first, by the next commit
         self._writing: list[_Journal] = []  # being written by the commit in progress
-        # Resolved when the epoch accumulating now commits: one future shared by every waiter
-        # of the epoch (created by the first), not a wake-up per waiter. Those of failed epochs
-        # are resolved by the next commit, which writes their journals again.
-        # One future per caller of durable(): a cancelled caller cancels only its own (a shared
-        # future would need asyncio.shield, an extra future and loop hop per caller).
+        # Resolved when the epoch accumulating now commits: one future per caller of durable(),
+        # so a cancelled caller cancels only its own (a shared one would need asyncio.shield:
+        # another future and loop hop per caller). Those of failed epochs are resolved by the
+        # next commit, which writes their journals again.
         self._epoch_waiters: list[asyncio.Future[None]] = []
         self._failed_done: list[asyncio.Future[None]] = []
         self._kick: asyncio.Event | None = None
@@ -621,7 +620,7 @@ class SqliteStore(MemoryStore):
             assert self._kick is not None
             self._kick.clear()
             journal = self._journal
-            waiting = [*self._failed_done, *self._epoch_waiters] if self._failed_done else self._epoch_waiters
+            waiting = [*self._failed_done, *self._epoch_waiters]
             self._journal, self._epoch_waiters, self._failed_done = _Journal(), [], []
             journals = self._writing = [*self._failed, journal]
             started = time.perf_counter()
