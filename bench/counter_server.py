@@ -17,6 +17,7 @@ from statefun import IntType, StatefulFunctions, ValueSpec
 from baton.cli.heap import settle_heap
 from baton.serve import function_app
 from baton.serve.http import serve_functions, stop_signalled
+from bench.processes import use_uvloop
 
 functions = StatefulFunctions()
 
@@ -44,12 +45,7 @@ def main() -> None:
                         help="baton's lean server (serve_functions, as `baton serve`) or a plain "
                              "aiohttp app (function_app)")
     args = parser.parse_args()
-    try:
-        import uvloop
-
-        uvloop.install()
-    except ImportError:
-        pass
+    use_uvloop()
     if args.server == "baton":
         asyncio.run(serve_baton(args.port))
     else:

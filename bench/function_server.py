@@ -22,18 +22,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import socket
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import psutil
 from statefun import IntType
 from statefun.request_reply_pb2 import FromFunction, ToFunction
 
 from bench.http_load import Connection
+from bench.processes import CounterServer, counter_server, cpu_seconds, use_uvloop
 
 KINDS = ("baton", "aiohttp")
 IDS = 1000
@@ -112,13 +113,12 @@ async def drive(port: int, server_pid: int, calls: int, warmup: int, senders: in
     await run(warmup)
     server = psutil.Process(server_pid)
     latencies.clear()
-    cpu_before = server.cpu_times()
+    cpu = cpu_seconds(server)
     elapsed = await run(calls)
-    cpu_after = server.cpu_times()
+    cpu = cpu_seconds(server) - cpu
     for connection in connections:
         assert connection.transport is not None
         connection.transport.close()
-    cpu = (cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system)
     return {
         "calls_per_s": calls / elapsed,
         "cpu_us_per_call": cpu / calls * 1e6,
@@ -129,35 +129,12 @@ async def drive(port: int, server_pid: int, calls: int, warmup: int, senders: in
 # --- the orchestrator ---------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(kind: str) -> tuple[subprocess.Popen, int]:
-    """`bench.counter_server --server kind` in its own process, once it accepts connections."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.counter_server", "--port", str(port), "--server", kind])
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return proc, port
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise SystemExit(f"the {kind} function server did not start") from None
-            time.sleep(0.05)
-
-
-def measure(kind: str, port: int, pid: int, args: argparse.Namespace) -> dict[str, float]:
+def measure(kind: str, server: CounterServer, args: argparse.Namespace) -> dict[str, float]:
     """One round for one kind: the load generator in its own process; its figures."""
     done = subprocess.run(
-        [sys.executable, "-m", "bench.function_server", "--drive", "--port", str(port),
-         "--server-pid", str(pid), "--calls", str(args.calls), "--warmup", str(args.warmup),
-         "--senders", str(args.senders)],
+        [sys.executable, "-m", "bench.function_server", "--drive", "--port", str(server.port),
+         "--server-pid", str(server.process.pid), "--calls", str(args.calls),
+         "--warmup", str(args.warmup), "--senders", str(args.senders)],
         stdout=subprocess.PIPE, text=True, check=False,
     )
     if done.returncode != 0:
@@ -176,21 +153,14 @@ def orchestrate(args: argparse.Namespace) -> None:
           f"{args.senders} keep-alive senders (one request in flight each), {psutil.cpu_count()} "
           f"cores; server and load generator in own processes; baton = serve_functions "
           f"(`baton serve`), aiohttp = function_app", flush=True)
-    servers: dict[str, tuple[subprocess.Popen, int]] = {}
     results: dict[str, list[dict[str, float]]] = {kind: [] for kind in KINDS}
-    try:
-        for kind in KINDS:
-            servers[kind] = start_server(kind)
+    with ExitStack() as running:
+        servers = {kind: running.enter_context(counter_server(kind)) for kind in KINDS}
         for round_ in range(args.rounds):
             for kind in (KINDS if round_ % 2 == 0 else KINDS[::-1]):
-                proc, port = servers[kind]
-                figures = measure(kind, port, proc.pid, args)
+                figures = measure(kind, servers[kind], args)
                 results[kind].append(figures)
                 print(line(f"round {round_ + 1}: {kind}", figures), flush=True)
-    finally:
-        for proc, _ in servers.values():
-            proc.terminate()
-            proc.wait()
     print(f"medians of {args.rounds} rounds:")
     medians = {
         kind: {key: statistics.median(r[key] for r in results[kind]) for key in results[kind][0]}
@@ -215,12 +185,7 @@ def main() -> None:
     if not args.drive:
         orchestrate(args)
         return
-    try:
-        import uvloop
-
-        uvloop.install()
-    except ImportError:
-        pass
+    use_uvloop()
     figures = asyncio.run(drive(args.port, args.server_pid, args.calls, args.warmup, args.senders))
     print(json.dumps(figures), flush=True)
 

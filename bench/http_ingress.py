@@ -35,7 +35,7 @@ from pathlib import Path
 import aiohttp
 import psutil
 
-from bench.runtime import _free_port, start_counter_server
+from bench.processes import counter_server, cpu_seconds, free_port, use_uvloop
 
 MODULE = """\
 kind: io.statefun.endpoints.v2/http
@@ -73,11 +73,6 @@ class Variant:
     unloaded: list[tuple[float, float]] = field(default_factory=list)
 
 
-def _cpu(process: psutil.Process) -> float:
-    times = process.cpu_times()
-    return times.user + times.system
-
-
 class BatonRun:
     """`baton run module.yaml --data-dir ...` in its own process."""
 
@@ -85,8 +80,8 @@ class BatonRun:
         self.src = src
         self.url = function_url
         self.workdir = workdir
-        self.port = _free_port()
-        self.admin_port = _free_port()
+        self.port = free_port()
+        self.admin_port = free_port()
         self.proc: subprocess.Popen | None = None
 
     async def __aenter__(self) -> BatonRun:
@@ -147,7 +142,7 @@ async def load(port: int, ids: int, messages: int, senders: int, keys: bool, key
     ready = await proc.stdout.readline()
     if ready.strip() != b"ready":
         raise RuntimeError(f"the load generator did not start: {ready!r}")
-    before = {p.pid: _cpu(p) for p in measured}
+    before = {p.pid: cpu_seconds(p) for p in measured}
     proc.stdin.write(b"go\n")
     await proc.stdin.drain()
     answer = json.loads(await proc.stdout.readline())
@@ -162,7 +157,7 @@ async def run_workload(baton: BatonRun, function: psutil.Process, ids: int, mess
     answer, before = await load(baton.port, ids, messages, senders, keys, tag,
                                 tuple(processes.values()))
     visible_at = await baton.until_idle()
-    cpu = {name: (_cpu(p) - before[p.pid]) / messages * 1e6 for name, p in processes.items()}
+    cpu = {name: (cpu_seconds(p) - before[p.pid]) / messages * 1e6 for name, p in processes.items()}
     cpu["load generator"] = answer["cpu_s"] / messages * 1e6
     refused = sum(v for k, v in answer["statuses"].items() if k in ("429", "503"))
     if set(answer["statuses"]) - {"202", "429", "503"}:
@@ -217,17 +212,13 @@ async def main_async(args: argparse.Namespace) -> None:
           f"keep-alive senders, Idempotency-Keys {'on' if args.keys else 'off'}, SQLite data dir, "
           f"{psutil.cpu_count()} cores; baton run, SDK function ({args.function_server} server) and load "
           "generator in own processes")
-    server, url = await start_counter_server(args.function_server)
-    function = psutil.Process(server.pid)
-    try:
+    with counter_server(args.function_server) as server:
+        function = psutil.Process(server.process.pid)
         for round_ in range(args.rounds):
             order = variants if round_ % 2 == 0 else variants[::-1]
             for variant in order:
-                await run_variant(variant, url, function, args.messages, args.senders, args.keys,
-                                  args.latency_samples)
-    finally:
-        server.terminate()
-        server.wait()
+                await run_variant(variant, server.url, function, args.messages, args.senders,
+                                  args.keys, args.latency_samples)
     print(f"medians of {args.rounds} round(s):")
     for variant in variants:
         summary(variant)
@@ -254,12 +245,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.compare:
         args.compare = os.path.abspath(args.compare)  # the variant runs with another cwd-free path
-    try:
-        import uvloop
-
-        uvloop.install()
-    except ImportError:
-        pass
+    use_uvloop()
     asyncio.run(main_async(args))
 
 

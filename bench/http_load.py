@@ -22,6 +22,8 @@ from collections.abc import Iterator
 import psutil
 from statefun import IntType
 
+from bench.processes import cpu_seconds, use_uvloop
+
 CONTENT_TYPE = f"application/vnd.{IntType.typename}"
 ONE = IntType.serializer().serialize(1)
 
@@ -105,7 +107,7 @@ async def send_all(
     latencies: list[float] = []
     numbers: Iterator[int] = iter(range(messages))
     me = psutil.Process()
-    cpu_before = sum(me.cpu_times()[:2])
+    cpu_before = cpu_seconds(me)
 
     async def sender(connection: Connection) -> None:
         for n in numbers:
@@ -130,7 +132,7 @@ async def send_all(
         "acked_at": finished_at,
         "statuses": {str(k): v for k, v in statuses.items()},
         "latencies_ms": [round(x * 1000, 4) for x in latencies],
-        "cpu_s": sum(me.cpu_times()[:2]) - cpu_before,
+        "cpu_s": cpu_seconds(me) - cpu_before,
     }
 
 
@@ -144,12 +146,7 @@ def main() -> None:
     parser.add_argument("--key-prefix", default="k")
     parser.add_argument("--wait-for-go", action="store_true")
     args = parser.parse_args()
-    try:
-        import uvloop
-
-        uvloop.install()
-    except ImportError:
-        pass
+    use_uvloop()
     ids = ["hot"] if args.ids == 1 else [str(i) for i in range(args.ids)]
     result = asyncio.run(send_all(args.port, ids, args.messages, args.senders, args.keys,
                                   args.key_prefix, args.wait_for_go))

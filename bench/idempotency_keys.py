@@ -20,7 +20,8 @@ from statefun import IntType
 from baton.runtime import Address, Message, Runtime
 from baton.runtime import sqlite_store as sqlite_module
 from baton.runtime.sqlite_store import SqliteStore
-from bench.runtime import module_for, start_counter_server
+from bench.processes import counter_server
+from bench.runtime import module_for
 
 ONE = IntType.serializer().serialize(1)
 CONCURRENCY = 500  # offers in flight at once, like as many HTTP clients
@@ -43,29 +44,25 @@ async def _offer_keys(runtime: Runtime, start: int, count: int, key_bytes: int) 
 
 
 async def main(keys: int, key_bytes: int) -> None:
-    proc, url = await start_counter_server()
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            store = SqliteStore(tmp)
-            async with Runtime(module_for(url), store, admin_port=None) as runtime:
-                await _offer_keys(runtime, 0, 2_000, key_bytes)  # warm up
-                await runtime.until_idle()
-                before = _rss_mb()
-                started = time.perf_counter()
-                await _offer_keys(runtime, 2_000, keys, key_bytes)
-                await runtime.until_idle()
-                seconds = time.perf_counter() - started
-                after = _rss_mb()
-                in_memory = len(store._ingress_keys)
-                seen_again = not await runtime.offer(
-                    Message(Address("bench", "counter", "0"), None, IntType.typename, ONE),
-                    idempotency_key=f"{'k' * max(0, key_bytes - 12)}{2_000:012d}",
-                )
-            with sqlite3.connect(Path(tmp) / "baton.db") as db:
-                rows, size = db.execute("SELECT count(*), sum(length(key)) FROM ingress_keys").fetchone()
-            file_mb = (Path(tmp) / "baton.db").stat().st_size / 1e6
-    finally:
-        proc.terminate()
+    with counter_server() as server, tempfile.TemporaryDirectory() as tmp:
+        store = SqliteStore(tmp)
+        async with Runtime(module_for(server.url), store, admin_port=None) as runtime:
+            await _offer_keys(runtime, 0, 2_000, key_bytes)  # warm up
+            await runtime.until_idle()
+            before = _rss_mb()
+            started = time.perf_counter()
+            await _offer_keys(runtime, 2_000, keys, key_bytes)
+            await runtime.until_idle()
+            seconds = time.perf_counter() - started
+            after = _rss_mb()
+            in_memory = len(store._ingress_keys)
+            seen_again = not await runtime.offer(
+                Message(Address("bench", "counter", "0"), None, IntType.typename, ONE),
+                idempotency_key=f"{'k' * max(0, key_bytes - 12)}{2_000:012d}",
+            )
+        with sqlite3.connect(Path(tmp) / "baton.db") as db:
+            rows, size = db.execute("SELECT count(*), sum(length(key)) FROM ingress_keys").fetchone()
+        file_mb = (Path(tmp) / "baton.db").stat().st_size / 1e6
     print(f"{keys:,} distinct idempotency keys of {key_bytes:,} bytes in {seconds:.1f}s "
           f"({keys / seconds:,.0f} msg/s)")
     print(f"  RSS {before:,.0f} MB -> {after:,.0f} MB ({after - before:+,.0f} MB); keys in memory "

@@ -29,7 +29,8 @@ import psutil
 from baton.runtime import Runtime
 from baton.runtime.metrics import FunctionMetrics, Histogram
 from baton.runtime.store import MemoryStore
-from bench.runtime import count_total, flood, module_for, start_counter_server
+from bench.processes import counter_server, cpu_seconds, use_uvloop
+from bench.runtime import count_total, flood, module_for
 
 IDS = [str(i) for i in range(1000)]
 TARGET = 0.05
@@ -78,13 +79,13 @@ async def one_round(url: str, variant: str, messages: int) -> tuple[float, float
 
         scraper = asyncio.create_task(scrape_every_second()) if variant != "no metrics" else None
         before = count_total(runtime, IDS)
-        cpu = sum(psutil.Process().cpu_times()[:2])
+        cpu = cpu_seconds(psutil.Process())
         if variant == "no metrics":
             with histograms_off():
                 seconds = await flood(runtime, IDS, messages)
         else:
             seconds = await flood(runtime, IDS, messages)
-        cpu = sum(psutil.Process().cpu_times()[:2]) - cpu
+        cpu = cpu_seconds(psutil.Process()) - cpu
         if scraper is not None:
             scraper.cancel()
             await asyncio.gather(scraper, return_exceptions=True)
@@ -116,18 +117,14 @@ async def main_async(messages: int, rounds: int) -> None:
     variants = ["no metrics", "metrics, scraped", "tracing on"]
     print(f"metrics cost: counter function, 1,000 ids, {messages:,} messages per round, "
           f"{rounds} rounds per variant, alternating")
-    server, url = await start_counter_server()
     rates: dict[str, list[float]] = {v: [] for v in variants}
     cpu: dict[str, list[float]] = {v: [] for v in variants}
-    try:
+    with counter_server() as server:
         for round_ in range(rounds):
             for variant in variants if round_ % 2 == 0 else reversed(variants):
-                rate, cpu_per_message = await one_round(url, variant, messages)
+                rate, cpu_per_message = await one_round(server.url, variant, messages)
                 rates[variant].append(rate)
                 cpu[variant].append(cpu_per_message)
-    finally:
-        server.terminate()
-        server.wait()
     median = {v: statistics.median(r) for v, r in rates.items()}
     cpu_median = {v: statistics.median(c) for v, c in cpu.items()}
     for variant in variants:
@@ -157,12 +154,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=30_000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    try:
-        import uvloop
-
-        uvloop.install()
-    except ImportError:
-        pass
+    use_uvloop()
     asyncio.run(main_async(args.messages, args.rounds))
 
 

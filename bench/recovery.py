@@ -17,10 +17,10 @@ import aiohttp
 import psutil
 from statefun import IntType
 
-from baton.module.specs import PlaygroundIngressSpec
 from baton.runtime import Address, Runtime
 from baton.runtime.sqlite_store import SqliteStore
-from bench.runtime import count_total, flood, module_for, start_counter_server
+from bench.processes import counter_server, use_uvloop
+from bench.runtime import count_total, flood, module_for
 
 ONE = IntType.serializer().serialize(1)
 
@@ -44,8 +44,7 @@ async def restart_time(url: str, entities: int) -> None:
         filled_s = time.perf_counter() - started
         print(f"stored {entities:,} entities ({size_mb:,.0f} MB file) in {filled_s:.1f}s")
 
-        module = module_for(url)
-        module = type(module)(endpoints=module.endpoints, ingresses=(PlaygroundIngressSpec(0),))
+        module = module_for(url, playground_ingress=True)
         started = time.perf_counter()
         runtime = Runtime(module, SqliteStore(data_dir), admin_port=None)
         await runtime.start()
@@ -99,13 +98,9 @@ async def flood_memory(url: str, messages: int) -> None:
 
 
 async def main_async(entities: int, flood: int) -> None:
-    server, url = await start_counter_server()
-    try:
-        await restart_time(url, entities)
-        await flood_memory(url, flood)
-    finally:
-        server.terminate()
-        server.wait()
+    with counter_server() as server:
+        await restart_time(server.url, entities)
+        await flood_memory(server.url, flood)
 
 
 def main() -> None:
@@ -113,12 +108,7 @@ def main() -> None:
     parser.add_argument("--entities", type=int, default=1_000_000)
     parser.add_argument("--flood", type=int, default=1_000_000)
     args = parser.parse_args()
-    try:
-        import uvloop
-
-        uvloop.install()
-    except ImportError:
-        pass
+    use_uvloop()
     asyncio.run(main_async(args.entities, args.flood))
 
 

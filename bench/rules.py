@@ -30,13 +30,14 @@ import aiohttp
 import psutil
 
 from baton.module import load_module_text
-from baton.module.specs import ModuleSpec, PlaygroundIngressSpec
+from baton.module.specs import ModuleSpec
 from baton.runtime import Address, Message, Runtime
 from baton.runtime.metrics import Metrics
 from baton.runtime.rules import IngressRules
 from baton.runtime.sqlite_store import SqliteStore
 from baton.runtime.store import MemoryStore
-from bench.runtime import count_total, flood, module_for, start_counter_server
+from bench.processes import counter_server, use_uvloop
+from bench.runtime import count_total, flood, module_for
 
 RULES = """
 kind: baton.rules.v1/rules
@@ -120,10 +121,8 @@ def rules_cpu(module: ModuleSpec, count: int = 30_000) -> float:
 
 
 async def main_async(messages: int, rounds: int) -> None:
-    proc, url = await start_counter_server()
-    try:
-        plain = module_for(url)
-        plain = ModuleSpec(endpoints=plain.endpoints, ingresses=(PlaygroundIngressSpec(port=0),))
+    with counter_server() as server:
+        plain = module_for(server.url, playground_ingress=True)
         ruled = with_rules(plain)
         print(f"rules at ingress: {messages:,} JSON order lines per round, {rounds} rounds each, "
               f"alternating; counter function in its own process; {psutil.cpu_count()} cores")
@@ -147,9 +146,6 @@ async def main_async(messages: int, rounds: int) -> None:
             print(f"{label:<13} CPU        none {cpu['none']:>7.1f} µs/msg  3 rules "
                   f"{cpu['three']:>7.1f} µs/msg  cost {(cpu['three'] / cpu['none'] - 1) * 100:+5.1f}%",
                   flush=True)
-    finally:
-        proc.terminate()
-        proc.wait()
 
 
 def main() -> None:
@@ -157,12 +153,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=5_000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    try:
-        import uvloop
-
-        uvloop.install()
-    except ImportError:
-        pass
+    use_uvloop()
     asyncio.run(main_async(args.messages, args.rounds))
 
 

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,8 +16,9 @@ from dataclasses import dataclass
 import psutil
 from statefun import IntType
 
-from baton.module.specs import HttpEndpointSpec, ModuleSpec, TargetFunctions
+from baton.module.specs import HttpEndpointSpec, ModuleSpec, PlaygroundIngressSpec, TargetFunctions
 from baton.runtime import Address, Message, Runtime
+from bench.processes import counter_server, cpu_seconds, use_uvloop
 
 COUNTER = "bench/counter"
 
@@ -43,39 +41,12 @@ class Figures:
         )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-async def start_counter_server(server: str = "baton") -> tuple[subprocess.Popen, str]:
-    """The SDK counter function in its own process, served by `baton serve`'s server (or
-    `server="aiohttp"`: a plain aiohttp handler); (process, URL) once it accepts connections."""
-    port = _free_port()
-    # Started once per suite, before anything is measured: blocking for a moment is fine.
-    proc = subprocess.Popen(  # noqa: ASYNC220
-        [sys.executable, "-m", "bench.counter_server", "--port", str(port), "--server", server]
+def module_for(url: str, playground_ingress: bool = False) -> ModuleSpec:
+    """`bench/*` served at `url`; optionally with the playground HTTP ingress on a free port."""
+    return ModuleSpec(
+        endpoints=(HttpEndpointSpec(TargetFunctions("bench", None), url),),
+        ingresses=(PlaygroundIngressSpec(port=0),) if playground_ingress else (),
     )
-    url = f"http://127.0.0.1:{port}/statefun"
-    deadline = time.monotonic() + 20
-    while True:  # wait until the server accepts connections
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            return proc, url
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError("the function server did not start") from None
-            await asyncio.sleep(0.05)
-
-
-def module_for(url: str) -> ModuleSpec:
-    return ModuleSpec(endpoints=(HttpEndpointSpec(TargetFunctions("bench", None), url),))
-
-
-def _cpu(processes: list[psutil.Process]) -> float:
-    return sum(p.cpu_times().user + p.cpu_times().system for p in processes)
 
 
 INGEST_CHUNK = 500  # messages per ingest call, like one poll of a Kafka consumer
@@ -139,19 +110,17 @@ def count_total(runtime: Runtime, ids: list[str]) -> int:
 
 async def run_suite(store_factory, label: str, messages: int) -> dict[str, float]:
     """Run every scenario on a fresh runtime built on `store_factory()`; print and return figures."""
-    server, url = await start_counter_server()
-    processes = [psutil.Process(), psutil.Process(server.pid)]
     figures: dict[str, float] = {}
-    try:
-        runtime = Runtime(module_for(url), store_factory(), admin_port=None)
+    with counter_server() as server:
+        processes = [psutil.Process(), psutil.Process(server.process.pid)]
+        runtime = Runtime(module_for(server.url), store_factory(), admin_port=None)
         await runtime.start()
         await flood(runtime, ["warmup"], 100)  # registers the state spec, warms pools
 
         for name, ids in [("1,000 ids", [str(i) for i in range(1000)]), ("1 hot id", ["hot"])]:
-            cpu = _cpu(processes)
-            result = Figures(f"{label}: {name}", messages, await flood(runtime, ids, messages),
-                             0.0)
-            result.cpu_s = _cpu(processes) - cpu
+            cpu = cpu_seconds(*processes)
+            seconds = await flood(runtime, ids, messages)
+            result = Figures(f"{label}: {name}", messages, seconds, cpu_seconds(*processes) - cpu)
             assert count_total(runtime, ids) == messages, "lost or duplicated increments"
             print(result.line(), flush=True)
             figures[name] = result.rate
@@ -162,9 +131,6 @@ async def run_suite(store_factory, label: str, messages: int) -> dict[str, float
         print(f"{label + ': latency, 1 msg at a time':<34} p50 {q[49]:.3f} ms   p99 {q[98]:.3f} ms",
               flush=True)
         await runtime.stop()
-    finally:
-        server.terminate()
-        server.wait()
     return figures
 
 
@@ -188,12 +154,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=50_000)
     args = parser.parse_args()
-    try:
-        import uvloop
-
-        uvloop.install()
-    except ImportError:
-        pass
+    use_uvloop()
     asyncio.run(main_async(args.messages))
 
 
