@@ -17,6 +17,7 @@ from baton.module.specs import (
     FailureMode,
     HttpEndpointSpec,
     LambdaUrlTransportSpec,
+    OkHttpTransportSpec,
     SourceLocation,
     TransportSpec,
 )
@@ -44,52 +45,46 @@ def parse_v1(spec: Node, kind: str, source: SourceLocation) -> Parsed:
 
     Always OkHttp; the whole spec is the transport's properties, so `timeouts` sits under spec.
     """
-    spec.mapping("functions: example/*")
-    check_keys(spec, V1_KEYS, _V1_HINTS)
-    functions = spec.require("functions", "functions: example/*")
-    target = target_functions(functions, strict=True)
-    url = spec.require("urlPathTemplate", "urlPathTemplate: http://localhost:8000/statefun")
-    template = url.text(strict=True)
-    batch = max_batch(spec.get("maxNumBatchRequests"), strict=True)
-    if (retries := spec.get("maxRetries")) is not None:
-        retries.warn(
-            "`maxRetries` has no effect in StateFun 3.x; retries are bounded by `timeouts.call`."
-        )
-    # The whole v1 spec is the OkHttp transport's properties, so `timeouts` sits under spec.
-    transport = okhttp(spec.get("timeouts"))
-    _check_url(url, template, transport)
-    endpoint = HttpEndpointSpec(
-        functions=target,
-        url_path_template=template,
-        max_num_batch_requests=batch,
-        transport=transport,
-        kind=kind,
-        source=source,
-    )
-    return Parsed(endpoint, ("function", str(target)), functions)
+    return _parse(spec, kind, source, v1=True)
 
 
 def parse_v2(spec: Node, kind: str, source: SourceLocation) -> Parsed:
     """`io.statefun.endpoints.v2/http`, bound by Jackson (numbers and booleans pass as text)."""
+    return _parse(spec, kind, source, v1=False)
+
+
+def _parse(spec: Node, kind: str, source: SourceLocation, *, v1: bool) -> Parsed:
+    """Either version: they differ in strictness (`Selectors` for v1), keys, transport and
+    `failureMode`."""
     spec.mapping("functions: example/*")
-    check_keys(spec, V2_KEYS, _V2_HINTS)
+    check_keys(spec, V1_KEYS if v1 else V2_KEYS, _V1_HINTS if v1 else _V2_HINTS)
     functions = spec.require("functions", "functions: example/*")
-    target = target_functions(functions, strict=False)
+    target = target_functions(functions, strict=v1)
     url = spec.require("urlPathTemplate", "urlPathTemplate: http://localhost:8000/statefun")
-    template = url.text()
-    batch = max_batch(spec.get("maxNumBatchRequests"), strict=False)
-    transport = v2_transport(spec.get("transport"))
+    template = url.text(strict=v1)
+    batch = max_batch(spec.get("maxNumBatchRequests"), strict=v1)
+    transport = _v1_transport(spec) if v1 else v2_transport(spec.get("transport"))
     _check_url(url, template, transport)
     endpoint = HttpEndpointSpec(
         functions=target,
         url_path_template=template,
         max_num_batch_requests=batch,
         transport=transport,
-        failure_mode=_failure_mode(spec.get("failureMode")),
+        failure_mode=FailureMode.FAIL if v1 else _failure_mode(spec.get("failureMode")),
         kind=kind,
         source=source,
     )
     return Parsed(endpoint, ("function", str(target)), functions)
+
+
+def _v1_transport(spec: Node) -> OkHttpTransportSpec:
+    """The OkHttp transport of a v1 endpoint: the whole spec is its properties, so `timeouts` sits
+    under spec; `maxRetries`, which would have bounded its retries, is read by no StateFun 3.x."""
+    if (retries := spec.get("maxRetries")) is not None:
+        retries.warn(
+            "`maxRetries` has no effect in StateFun 3.x; retries are bounded by `timeouts.call`."
+        )
+    return okhttp(spec.get("timeouts"))
 
 
 def _failure_mode(node: Node | None) -> FailureMode:

@@ -182,6 +182,11 @@ def timeout(node: Node) -> timedelta:
     return value
 
 
+def optional_timeout(node: Node | None, default: timedelta) -> timedelta:
+    """`timeout(node)`, or `default` where the key is absent."""
+    return default if node is None else timeout(node)
+
+
 def fmt_duration(value: timedelta) -> str:
     """A timeout as messages show it: `1 min`, `10 s`, `500 ms`."""
     seconds = value.total_seconds()

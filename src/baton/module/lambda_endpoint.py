@@ -25,8 +25,8 @@ from baton.module.fields import (
     aws_region_name,
     check_keys,
     max_batch,
+    optional_timeout,
     target_functions,
-    timeout,
 )
 from baton.module.kinds import (
     ASYNC_TRANSPORT,
@@ -150,7 +150,7 @@ def _call(spec: Node) -> timedelta:
                 "the call timeout is given twice, as `call` and as `timeouts.call`; keep one."
             )
         call = nested or call
-    return timedelta(minutes=2) if call is None else timeout(call)
+    return optional_timeout(call, timedelta(minutes=2))
 
 
 def _function(node: Node, template: str) -> LambdaFunctionRef:

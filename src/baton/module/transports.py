@@ -11,7 +11,13 @@ import re
 from datetime import timedelta
 
 from baton.diagnostics import did_you_mean
-from baton.module.fields import aws_region_name, check_keys, fmt_duration, timeout
+from baton.module.fields import (
+    aws_region_name,
+    check_keys,
+    fmt_duration,
+    optional_timeout,
+    timeout,
+)
 from baton.module.kinds import ASYNC_TRANSPORT, LAMBDA_URL_TRANSPORT, OKHTTP_TRANSPORT
 from baton.module.specs import (
     AsyncTransportSpec,
@@ -132,29 +138,23 @@ def _async(props: Node) -> AsyncTransportSpec:
     """The async (Netty) transport, including the `timeouts` precedence trap of §1.7."""
     check_keys(props, _ASYNC_KEYS, _ASYNC_HINTS)
     defaults = AsyncTransportSpec()
-    call = timeout(node) if (node := props.get("call")) else defaults.call
-    connect = timeout(node) if (node := props.get("connect")) else defaults.connect
+    call = optional_timeout(props.get("call"), defaults.call)
+    connect = optional_timeout(props.get("connect"), defaults.connect)
     if (timeouts := props.get("timeouts")) is not None:
         call, connect = _async_legacy_timeouts(props, timeouts)
-    pool_ttl = props.get("pool_ttl")
-    pool_size = props.get("pool_size")
-    payload = props.get("payload_max_bytes")
     files = {
         key: node.text()
         for key in ("trust_cacerts", "client_cert", "client_key", "client_key_password")
         if (node := props.get(key))
     }
     _check_mutual_tls(props, files)
+    pool_ttl, pool_size, payload_max_bytes = _pool(props, defaults)
     return AsyncTransportSpec(
         call=call,
         connect=connect,
-        pool_ttl=defaults.pool_ttl if pool_ttl is None else pool_ttl.duration(),  # 0 disables
-        pool_size=defaults.pool_size
-        if pool_size is None
-        else pool_size.integer(lo=1, hi=INT32[1], example="1024"),
-        payload_max_bytes=defaults.payload_max_bytes
-        if payload is None
-        else payload.integer(lo=1, hi=INT32[1], example="33554432"),
+        pool_ttl=pool_ttl,
+        pool_size=pool_size,
+        payload_max_bytes=payload_max_bytes,
         trust_cacerts=files.get("trust_cacerts"),
         client_cert=files.get("client_cert"),
         client_key=files.get("client_key"),
@@ -162,12 +162,25 @@ def _async(props: Node) -> AsyncTransportSpec:
     )
 
 
+def _pool(props: Node, defaults: AsyncTransportSpec | LambdaUrlTransportSpec) -> tuple[timedelta, int, int]:
+    """`pool_ttl` (0 disables pooling), `pool_size` and `payload_max_bytes`: the connection pool
+    of the async transport, which lambda-url shares."""
+    ttl, size, payload = props.get("pool_ttl"), props.get("pool_size"), props.get("payload_max_bytes")
+    return (
+        defaults.pool_ttl if ttl is None else ttl.duration(),
+        defaults.pool_size if size is None else size.integer(lo=1, hi=INT32[1], example="1024"),
+        defaults.payload_max_bytes
+        if payload is None
+        else payload.integer(lo=1, hi=INT32[1], example="33554432"),
+    )
+
+
 def _async_legacy_timeouts(props: Node, timeouts: Node) -> tuple[timedelta, timedelta]:
     """`timeouts.call/connect` win, with *their own* defaults (1 min, 10 s), over `call/connect`."""
     timeouts.mapping("timeouts: {call: 2min, connect: 20s}")
     check_keys(timeouts, ("call", "connect"), _ASYNC_HINTS)
-    call = timeout(node) if (node := timeouts.get("call")) else timedelta(minutes=1)
-    connect = timeout(node) if (node := timeouts.get("connect")) else timedelta(seconds=10)
+    call = optional_timeout(timeouts.get("call"), timedelta(minutes=1))
+    connect = optional_timeout(timeouts.get("connect"), timedelta(seconds=10))
     for key in ("call", "connect"):
         if (top := props.get(key)) is not None:
             top.warn(
@@ -211,21 +224,17 @@ def _lambda_url(props: Node) -> LambdaUrlTransportSpec:
                 f"`service` {service!r} is not a SigV4 service name; use `lambda` for a Function "
                 "URL (the default) or `execute-api` for an API Gateway with IAM auth."
             )
-    pool_ttl = props.get("pool_ttl")
-    pool_size = props.get("pool_size")
-    payload = props.get("payload_max_bytes")
+    call = optional_timeout(props.get("call"), defaults.call)
+    connect = optional_timeout(props.get("connect"), defaults.connect)
+    pool_ttl, pool_size, payload_max_bytes = _pool(props, defaults)
     return LambdaUrlTransportSpec(
         region=region,
         service=service,
-        call=timeout(node) if (node := props.get("call")) else defaults.call,
-        connect=timeout(node) if (node := props.get("connect")) else defaults.connect,
-        pool_ttl=defaults.pool_ttl if pool_ttl is None else pool_ttl.duration(),
-        pool_size=defaults.pool_size
-        if pool_size is None
-        else pool_size.integer(lo=1, hi=INT32[1], example="1024"),
-        payload_max_bytes=defaults.payload_max_bytes
-        if payload is None
-        else payload.integer(lo=1, hi=INT32[1], example="33554432"),
+        call=call,
+        connect=connect,
+        pool_ttl=pool_ttl,
+        pool_size=pool_size,
+        payload_max_bytes=payload_max_bytes,
     )
 
 

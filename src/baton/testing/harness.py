@@ -29,13 +29,13 @@ from baton.http_server import HttpServer
 from baton.module import load_module, load_module_text
 from baton.module.kinds import PLAYGROUND_EGRESS_RECORD_TYPE
 from baton.module.kinds import WORKFLOW_START_TYPENAME as START_TYPENAME
+from baton.module.playground import on_free_ports
 from baton.module.specs import (
     AsyncTransportSpec,
     EndpointSpec,
     HttpEndpointSpec,
     ModuleSpec,
     PlaygroundEgressSpec,
-    PlaygroundIngressSpec,
 )
 from baton.runtime import Address, Message, Runtime, RuntimeStatus
 from baton.runtime.metrics import Metrics
@@ -497,17 +497,7 @@ def _load(
         spec = module
     else:
         spec = load_module(module)
-    return dataclasses.replace(
-        spec,
-        ingresses=tuple(
-            dataclasses.replace(i, port=0) if isinstance(i, PlaygroundIngressSpec) else i
-            for i in spec.ingresses
-        ),
-        egresses=tuple(
-            dataclasses.replace(e, port=0) if isinstance(e, PlaygroundEgressSpec) else e
-            for e in spec.egresses
-        ),
-    )
+    return on_free_ports(spec)
 
 
 def _module_yaml(functions: StatefulFunctions, egress_topics: Sequence[str]) -> str:
