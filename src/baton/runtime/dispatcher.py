@@ -25,6 +25,7 @@ from baton.module.specs import EndpointSpec, FailureMode, HttpEndpointSpec, Modu
 from baton.module.typename import TypeName
 from baton.runtime.address import Address, InvalidAddress
 from baton.runtime.admission import DEFAULT_LIMITS, Limits, Refused
+from baton.runtime.background import stop_tasks
 from baton.runtime.batch_sizing import BatchSizer, call_budget_s
 from baton.runtime.clock import SYSTEM_CLOCK, Clock
 from baton.runtime.egress import EgressRejected, EgressRouter
@@ -583,6 +584,4 @@ class Dispatcher:
 
     async def stop(self) -> None:
         await self.timers.stop()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await stop_tasks(*self._tasks, ignore_failures=True)
