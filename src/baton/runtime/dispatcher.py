@@ -249,7 +249,7 @@ class Dispatcher:
         info.queued += 1
         info.metrics.messages_in += 1
         if address not in self._inflight and address not in self._store.parked():
-            self._start(address)
+            self._start(address, info)
 
     def _fire(self, message: Message) -> None:
         """Deliver a delayed message that came due (a change even if its address is parked)."""
@@ -262,13 +262,13 @@ class Dispatcher:
         for address in self._store.busy_addresses():
             backlog = self._store.backlog(address)
             self._queued += backlog
-            self._type_of(address.namespace, address.type).queued += backlog
+            info = self._type_of(address.namespace, address.type)
+            info.queued += backlog
             if address not in parked and address not in self._inflight:
-                self._start(address)
+                self._start(address, info)
 
-    def _start(self, address: Address) -> None:
-        endpoint = self._type_of(address.namespace, address.type).endpoint
-        if endpoint is None:
+    def _start(self, address: Address, info: _FunctionType) -> None:
+        if info.endpoint is None:
             self.park(
                 address,
                 f"no endpoint serves function type {address.function_type}; add an endpoint "
@@ -277,14 +277,13 @@ class Dispatcher:
             )
             return
         self._inflight.add(address)
-        task = asyncio.get_running_loop().create_task(self._drive(address, endpoint))
+        task = asyncio.get_running_loop().create_task(self._drive(address, info))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _drive(self, address: Address, endpoint: EndpointSpec) -> None:
-        info = self._type_of(address.namespace, address.type)
-        metrics, sizer = info.metrics, info.sizer
-        assert sizer is not None  # an endpoint serves the type
+    async def _drive(self, address: Address, info: _FunctionType) -> None:
+        endpoint, metrics, sizer = info.endpoint, info.metrics, info.sizer
+        assert endpoint is not None and sizer is not None  # `_start` checked
         try:
             while address not in self._store.parked():
                 batch = self._store.head(address, sizer.limit(endpoint.max_num_batch_requests))
@@ -524,7 +523,7 @@ class Dispatcher:
             "event": "address_resumed", "address": str(address), "backlog": backlog,
         })
         if backlog and address not in self._inflight:
-            self._start(address)
+            self._start(address, self._type_of(address.namespace, address.type))
         self._notify()
         return True
 
