@@ -77,10 +77,7 @@ class RuntimeAPI(Protocol):
         ingress: str | None = None,
         topic: str | None = None,
     ) -> bool:
-        """Accept messages as a pull source would (waits while a target is full); False if the
-        idempotency key was seen before. `ingress` and `topic` name where they came from, for
-        the data-quality rules; raises `baton.runtime.rules.RuleRejected` when one fails a rule
-        whose onFailure is ERROR."""
+        """Accept messages as a pull source would, waiting while full; the contract: `Runtime.ingest`."""
         ...
 
     async def offer(
@@ -90,8 +87,7 @@ class RuntimeAPI(Protocol):
         ingress: str | None = None,
         topic: str | None = None,
     ) -> bool:
-        """Accept messages as a push source would: raises `Refused` at once when a target or the
-        runtime is full; otherwise like `ingest`."""
+        """Accept messages as a push source would, `Refused` when full; the contract: `Runtime.offer`."""
         ...
 
     def status(self) -> RuntimeStatus: ...
@@ -146,6 +142,6 @@ class RuntimeAPI(Protocol):
         """Take the oldest record of an egress topic, waiting up to `wait` s for one to arrive.
 
         Raises UnknownEgress when no egress `egress` (`namespace/name`) is declared,
-        PublishedEgress when a publisher sends its records (Kafka).
+        PublishedEgress when a publisher sends its records to their sink (Kafka, Kinesis).
         """
         ...

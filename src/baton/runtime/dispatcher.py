@@ -25,6 +25,7 @@ from baton.module.specs import EndpointSpec, FailureMode, HttpEndpointSpec, Modu
 from baton.module.typename import TypeName
 from baton.runtime.address import Address, InvalidAddress
 from baton.runtime.admission import DEFAULT_LIMITS, Limits, Refused
+from baton.runtime.background import stop_tasks
 from baton.runtime.batch_sizing import BatchSizer, call_budget_s
 from baton.runtime.clock import SYSTEM_CLOCK, Clock
 from baton.runtime.egress import EgressRejected, EgressRouter
@@ -248,7 +249,7 @@ class Dispatcher:
         info.queued += 1
         info.metrics.messages_in += 1
         if address not in self._inflight and address not in self._store.parked():
-            self._start(address)
+            self._start(address, info)
 
     def _fire(self, message: Message) -> None:
         """Deliver a delayed message that came due (a change even if its address is parked)."""
@@ -261,13 +262,13 @@ class Dispatcher:
         for address in self._store.busy_addresses():
             backlog = self._store.backlog(address)
             self._queued += backlog
-            self._type_of(address.namespace, address.type).queued += backlog
+            info = self._type_of(address.namespace, address.type)
+            info.queued += backlog
             if address not in parked and address not in self._inflight:
-                self._start(address)
+                self._start(address, info)
 
-    def _start(self, address: Address) -> None:
-        endpoint = self._type_of(address.namespace, address.type).endpoint
-        if endpoint is None:
+    def _start(self, address: Address, info: _FunctionType) -> None:
+        if info.endpoint is None:
             self.park(
                 address,
                 f"no endpoint serves function type {address.function_type}; add an endpoint "
@@ -276,14 +277,13 @@ class Dispatcher:
             )
             return
         self._inflight.add(address)
-        task = asyncio.get_running_loop().create_task(self._drive(address, endpoint))
+        task = asyncio.get_running_loop().create_task(self._drive(address, info))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _drive(self, address: Address, endpoint: EndpointSpec) -> None:
-        info = self._type_of(address.namespace, address.type)
-        metrics, sizer = info.metrics, info.sizer
-        assert sizer is not None  # an endpoint serves the type
+    async def _drive(self, address: Address, info: _FunctionType) -> None:
+        endpoint, metrics, sizer = info.endpoint, info.metrics, info.sizer
+        assert endpoint is not None and sizer is not None  # `_start` checked
         try:
             while address not in self._store.parked():
                 batch = self._store.head(address, sizer.limit(endpoint.max_num_batch_requests))
@@ -523,7 +523,7 @@ class Dispatcher:
             "event": "address_resumed", "address": str(address), "backlog": backlog,
         })
         if backlog and address not in self._inflight:
-            self._start(address)
+            self._start(address, self._type_of(address.namespace, address.type))
         self._notify()
         return True
 
@@ -583,6 +583,4 @@ class Dispatcher:
 
     async def stop(self) -> None:
         await self.timers.stop()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await stop_tasks(*self._tasks, ignore_failures=True)

@@ -6,6 +6,7 @@ import asyncio
 import heapq
 from collections.abc import Callable
 
+from baton.runtime.background import stop_tasks
 from baton.runtime.clock import Clock
 from baton.runtime.messages import DelayedMessage, Message
 from baton.runtime.store import Store
@@ -33,12 +34,7 @@ class Timers:
         self._task = asyncio.create_task(self._run(), name="baton-timers")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        await stop_tasks(self._task)
 
     def __len__(self) -> int:
         return len(self._pending)

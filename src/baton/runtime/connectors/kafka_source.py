@@ -27,6 +27,7 @@ from confluent_kafka import Message as KafkaMessage
 
 from baton.module.specs import InvalidRecordHandling, KafkaIngressSpec, KafkaTopicRoute
 from baton.runtime.api import ConnectorError
+from baton.runtime.background import stop_tasks
 from baton.runtime.connectors.source import SourceRuntime, route, unroutable
 from baton.runtime.messages import SourcePosition
 from baton.runtime.rules import RuleRejected
@@ -80,13 +81,7 @@ class KafkaSource:
         self._task = asyncio.create_task(self._run(), name=f"baton-kafka-{self.source}")
 
     async def stop(self) -> None:
-        for task in (self._task, self._committer):
-            if task is not None:
-                task.cancel()
-                try:
-                    await task
-                except (asyncio.CancelledError, Exception):
-                    pass
+        await stop_tasks(self._task, self._committer, ignore_failures=True)
         await asyncio.to_thread(self._close)
 
     def _close(self) -> None:

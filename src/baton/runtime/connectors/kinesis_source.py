@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from baton.module.specs import KinesisIngressSpec, KinesisStreamRoute
+from baton.runtime.background import stop_tasks
 from baton.runtime.connectors.kinesis_aggregation import UndecodableAggregate, user_records
 from baton.runtime.connectors.kinesis_client import THROTTLING, error_code, kinesis_client
 from baton.runtime.connectors.source import SourceRuntime, route, unroutable
@@ -87,13 +88,7 @@ class KinesisSource:
         self._task = asyncio.create_task(self._discover(), name=f"baton-kinesis-{self.source}")
 
     async def stop(self) -> None:
-        for task in (self._task, *self._readers.values()):
-            if task is not None:
-                task.cancel()
-                try:
-                    await task
-                except (asyncio.CancelledError, Exception):
-                    pass
+        await stop_tasks(self._task, *self._readers.values(), ignore_failures=True)
 
     # --- shards ---------------------------------------------------------------------------
 

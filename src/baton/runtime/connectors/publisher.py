@@ -17,6 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from baton.runtime.background import stop_tasks
 from baton.runtime.egress import EgressRouter
 from baton.runtime.messages import EgressRecord
 
@@ -60,12 +61,7 @@ class OutboxDrain:
         self._task = asyncio.create_task(self._run(), name=f"baton-publish-{self.publisher.egress}")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        await stop_tasks(self._task)
         await self.publisher.close()
 
     async def _run(self) -> None:
