@@ -39,6 +39,29 @@ class Kinesis:
         return (f"  awsRegion: {{type: custom-endpoint, endpoint: '{endpoint or self.url}', id: {REGION}}}\n"
                 "  awsCredentials: {type: basic, accessKeyId: testing, secretAccessKey: testing}\n")
 
+    def counter_module(self, url: str, namespace: str, *, batch: int | None = None, egress: bool = False) -> str:
+        """module.yaml text: functions `<namespace>/*` at `url` (`batch`: their maxNumBatchRequests),
+        a Kinesis ingress `<namespace>/in` reading stream `events` from its start into
+        `<namespace>/counter` as `<namespace>/Amount`; with `egress`, a Kinesis egress `<namespace>/out`."""
+        batching = f", maxNumBatchRequests: {batch}" if batch else ""
+        text = f"""
+kind: io.statefun.endpoints.v2/http
+spec: {{functions: {namespace}/*, urlPathTemplate: "{url}"{batching}}}
+---
+kind: io.statefun.kinesis.v1/ingress
+spec:
+  id: {namespace}/in
+{self.region_yaml()}  startupPosition: {{type: earliest}}
+  streams: [{{stream: events, valueType: {namespace}/Amount, targets: [{namespace}/counter]}}]
+"""
+        if egress:
+            text += f"""---
+kind: io.statefun.kinesis.v1/egress
+spec:
+  id: {namespace}/out
+{self.region_yaml()}"""
+        return text
+
     def create_stream(self, name: str, shards: int = 1) -> None:
         self.client.create_stream(StreamName=name, ShardCount=shards)
 
