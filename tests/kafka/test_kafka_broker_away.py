@@ -8,11 +8,9 @@ from collections import Counter
 
 import pytest
 
-from baton.module import load_module_text
-from baton.runtime import Runtime
-from baton.runtime.sqlite_store import SqliteStore
 from tests.conftest import eventually
-from tests.kafka.conftest import create_topics, produce, read_topic
+from tests.durability.source_support import durable_runtime
+from tests.kafka.conftest import counter_module, create_topics, produce, read_topic
 from tests.kafka.crash_functions import functions
 
 
@@ -21,23 +19,9 @@ from tests.kafka.crash_functions import functions
 async def test_broker_away_for_ten_seconds_loses_nothing(tmp_path, broker, function_server, semantic):
     url = await function_server(functions)
     create_topics(broker.address, "events", "totals")
-    runtime = Runtime(load_module_text(f"""
-kind: io.statefun.endpoints.v2/http
-spec: {{functions: crash/*, urlPathTemplate: "{url}"}}
----
-kind: io.statefun.kafka.v1/ingress
-spec:
-  id: crash/in
-  address: {broker.address}
-  consumerGroupId: away
-  startupPosition: {{type: earliest}}
-  topics: [{{topic: events, valueType: crash/Amount, targets: [crash/counter]}}]
----
-kind: io.statefun.kafka.v1/egress
-spec: {{id: crash/out, address: {broker.address}, deliverySemantic: {{type: {semantic}, transactionTimeout: 1min}}}}
-""", "module.yaml"), SqliteStore(tmp_path / "data"), admin_port=None)
     produce(broker.address, "events", [(f"k{i % 10}", b"1") for i in range(100)])
-    await runtime.start()
+    runtime = await durable_runtime(
+        tmp_path, counter_module(url, broker.address, "crash", group="away", egress=semantic))
     try:
         await eventually(lambda: int(runtime.positions("crash/in").get("events/0", "0")) > 0, 20)
         broker.freeze()  # gone mid-stream: egress records pile up in the outbox meanwhile

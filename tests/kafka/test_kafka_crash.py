@@ -8,20 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import random
-import sqlite3
-import sys
 from collections import Counter
-from contextlib import closing
-from pathlib import Path
 
 import aiohttp
 import pytest
 
 from functions.kafka_broker import free_port
-from tests.conftest import ROOT, eventually
+from tests.conftest import eventually
+from tests.durability.source_support import durably_consumed, function_process
 from tests.durability.stream_workload import running_totals
 from tests.durability.test_crash import BatonProcess
-from tests.kafka.conftest import create_topics, produce, read_topic
+from tests.kafka.conftest import counter_module, create_topics, produce, read_topic
 
 KEYS = 200
 RECORDS = 20_000
@@ -30,61 +27,20 @@ KILLS = 2
 PARTITIONS = 4
 
 
-def _workload() -> tuple[list[tuple[str, bytes]], Counter[str]]:
-    return running_totals(RECORDS, KEYS)
-
-
-def _consumed(db: Path) -> int:
-    """Records of `events` whose position is committed (read from the dead baton's file)."""
-    if not db.exists():
-        return 0
-    with closing(sqlite3.connect(db)) as conn:
-        try:
-            return sum(int(p) for (p,) in conn.execute("SELECT position FROM source_positions"))
-        except sqlite3.OperationalError:  # baton has not created its tables yet
-            return 0
-
-
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("semantic", ["exactly-once", "at-least-once"])
 async def test_kafka_to_kafka_survives_repeated_sigkill(tmp_path, broker, semantic):
-    records, expected = _workload()
+    records, expected = running_totals(RECORDS, KEYS)
     create_topics(broker.address, "events", partitions=PARTITIONS)
     create_topics(broker.address, "totals", partitions=PARTITIONS)
-    server = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.kafka.crash_functions", cwd=ROOT, stdout=asyncio.subprocess.PIPE,
-    )
-    assert server.stdout is not None
-    url = (await asyncio.wait_for(server.stdout.readline(), 20)).decode().split("listening on ", 1)[1].strip()
     module = tmp_path / "module.yaml"
-    delivery = "{type: exactly-once, transactionTimeout: 1min}" if semantic == "exactly-once" else "{type: at-least-once}"
-    module.write_text(f"""
-kind: io.statefun.endpoints.v2/http
-spec:
-  functions: crash/*
-  urlPathTemplate: {url}
-  maxNumBatchRequests: 1000
----
-kind: io.statefun.kafka.v1/ingress
-spec:
-  id: crash/in
-  address: {broker.address}
-  consumerGroupId: crash
-  startupPosition: {{type: earliest}}
-  topics:
-    - topic: events
-      valueType: crash/Amount
-      targets: [crash/counter]
----
-kind: io.statefun.kafka.v1/egress
-spec:
-  id: crash/out
-  address: {broker.address}
-  deliverySemantic: {delivery}
-""")
     baton = BatonProcess(module, tmp_path / "data", free_port())
+    database = tmp_path / "data" / "baton.db"
     rng = random.Random(semantic)
     chunk = RECORDS // CHUNKS
+
+    def consumed() -> int:
+        return durably_consumed(database, "crash/in")
 
     kills_done = asyncio.Event()
 
@@ -95,19 +51,19 @@ spec:
             await asyncio.to_thread(produce, broker.address, "events", records[start:start + chunk])
             await asyncio.sleep(0.2)
 
-    async with aiohttp.ClientSession() as session:
+    async with function_process("tests.kafka.crash_functions") as url, aiohttp.ClientSession() as session:
+        module.write_text(counter_module(url, broker.address, "crash", group="crash", batch=1000, egress=semantic))
         feeding = asyncio.create_task(feed())
         try:
             consumed_at_kill = []
-            database = tmp_path / "data" / "baton.db"
             for k in range(KILLS):
                 await baton.start(session)
                 # A random point of the stream (before its gated last quarter), whatever the load.
                 kill_at = int(RECORDS * (k + rng.uniform(0.3, 0.9)) / (KILLS + 2))
-                await eventually(lambda kill_at=kill_at: _consumed(database) >= kill_at, 120)
+                await eventually(lambda kill_at=kill_at: consumed() >= kill_at, 120)
                 await asyncio.sleep(rng.uniform(0, 0.2))  # the scenario: any phase of an epoch
                 await baton.kill()
-                consumed_at_kill.append(_consumed(database))
+                consumed_at_kill.append(consumed())
             print(f"records consumed (committed) at each kill: {consumed_at_kill}")
             assert all(0 < n < RECORDS for n in consumed_at_kill), "every kill must fall mid-stream"
             kills_done.set()
@@ -119,8 +75,6 @@ spec:
         finally:
             feeding.cancel()
             await baton.stop()
-            server.terminate()
-            await server.wait()
     got = Counter(value.decode() for _, value in seen if value is not None)
     missing = expected - got
     assert not missing, f"{sum(missing.values())} records missing, e.g. {list(missing)[:5]}"

@@ -8,33 +8,21 @@ import asyncio
 import aiohttp
 import pytest
 
-from baton.module import load_module_text
-from baton.runtime import Address, Message, Runtime
+from baton.runtime import Address, Message
 from baton.runtime.api import PublishedEgress
 from baton.runtime.connectors.kafka_publisher import PROGRESS_TOPIC, SEQ_HEADER
 from baton.runtime.sqlite_store import SqliteStore
-from tests.kafka.conftest import create_topics, read_records, read_topic
+from tests.durability.source_support import durable_runtime
+from tests.kafka.conftest import counter_module, create_topics, read_records, read_topic
 from tests.kafka.crash_functions import functions
-
-
-def _module(url: str, address: str, semantic: str) -> str:
-    timeout = ", transactionTimeout: 1min" if semantic == "exactly-once" else ""
-    return f"""
-kind: io.statefun.endpoints.v2/http
-spec: {{functions: crash/*, urlPathTemplate: "{url}"}}
----
-kind: io.statefun.kafka.v1/egress
-spec: {{id: crash/out, address: {address}, deliverySemantic: {{type: {semantic}{timeout}}}}}
-"""
 
 
 @pytest.mark.parametrize("semantic", ["none", "at-least-once", "exactly-once"])
 async def test_records_reach_kafka_with_key_value_and_seq_header(tmp_path, broker, function_server, semantic):
     url = await function_server(functions)
     create_topics(broker.address, "totals")
-    runtime = Runtime(load_module_text(_module(url, broker.address, semantic), "module.yaml"),
-                      SqliteStore(tmp_path / "data"), admin_port=0)
-    await runtime.start()
+    runtime = await durable_runtime(tmp_path, counter_module(url, broker.address, "crash", egress=semantic),
+                                    admin_port=0)
     try:
         await runtime.ingest(*[Message(Address("crash", "counter", f"k{i % 3}"), None, "crash/Amount", b"2")
                                for i in range(9)])

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import json
 
-from baton.module import load_module_text
-from baton.runtime import Runtime
 from tests.conftest import eventually
-from tests.durability.source_support import recording_functions
-from tests.kafka.conftest import create_topics, produce
+from tests.durability.source_support import recording_functions, started_runtime
+from tests.kafka.conftest import counter_module, create_topics, produce
+
+RULES = """---
+kind: baton.rules.v1/rules
+spec:
+  messageType: example/Order
+  rules:
+    - name: positive
+      expr: message.quantity > 0
+      onFailure: ERROR
+"""
 
 
 async def test_a_record_an_error_rule_refuses_is_dead_lettered_and_the_rest_flows(
@@ -17,28 +25,9 @@ async def test_a_record_an_error_rule_refuses_is_dead_lettered_and_the_rest_flow
     seen: list[tuple[str, str, str]] = []
     url = await function_server(recording_functions(seen))
     create_topics(broker.address, "names")
-    runtime = Runtime(load_module_text(f"""
-kind: io.statefun.endpoints.v2/http
-spec: {{functions: example/*, urlPathTemplate: "{url}"}}
----
-kind: io.statefun.kafka.v1/ingress
-spec:
-  id: example/in
-  address: {broker.address}
-  consumerGroupId: rules
-  startupPosition: {{type: earliest}}
-  topics: [{{topic: names, valueType: example/Order, targets: [example/counter]}}]
----
-kind: baton.rules.v1/rules
-spec:
-  messageType: example/Order
-  rules:
-    - name: positive
-      expr: message.quantity > 0
-      onFailure: ERROR
-""", "module.yaml"), admin_port=None)
     produce(broker.address, "names", [("a", json.dumps({"quantity": q}).encode()) for q in (1, 0, 2)])
-    await runtime.start()
+    runtime = await started_runtime(counter_module(
+        url, broker.address, "example", group="rules", topic="names", value_type="example/Order") + RULES)
     try:
         await eventually(lambda: runtime.positions("example/in").get("names/0") == "3", 20)
         await eventually(lambda: len(seen) == 2, 20)

@@ -1,47 +1,26 @@
-"""moto's server on loopback for the Kinesis tests, and helpers to write and read its streams.
-
-moto runs in the test process (`ThreadedMotoServer`), so it outlives a `baton run` child that a
-test stops or SIGKILLs. Credentials are fake; no AWS host is ever contacted.
-"""
+"""moto's server for the Kinesis tests (tests/aws_support.py), and helpers to write and read its streams."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-import urllib.request
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from botocore.config import Config
-from moto.server import ThreadedMotoServer
 
-from tests.deploy.conftest import isolate_aws_environment
-
-REGION = "us-east-1"
-
-
-@pytest.fixture(scope="session")
-def moto_server() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+from tests.aws_support import REGION, fake_aws_on_reset_moto
+from tests.aws_support import moto_url as moto_url  # the moto fixture, for this directory's tests
 
 
 @pytest.fixture
-def kinesis(moto_server: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Kinesis:
+def kinesis(moto_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Kinesis:
     """A reset moto; this machine's AWS setup hidden, fake credentials in the environment."""
-    request = urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=30) as response:
-        assert response.status == 200
-    isolate_aws_environment(monkeypatch, tmp_path)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    return Kinesis(moto_server)
+    fake_aws_on_reset_moto(moto_url, monkeypatch, tmp_path)
+    return Kinesis(moto_url)
 
 
 class Kinesis:
@@ -59,6 +38,29 @@ class Kinesis:
         """The spec lines pointing a Kinesis ingress or egress at moto (StateFun's own keys)."""
         return (f"  awsRegion: {{type: custom-endpoint, endpoint: '{endpoint or self.url}', id: {REGION}}}\n"
                 "  awsCredentials: {type: basic, accessKeyId: testing, secretAccessKey: testing}\n")
+
+    def counter_module(self, url: str, namespace: str, *, batch: int | None = None, egress: bool = False) -> str:
+        """module.yaml text: functions `<namespace>/*` at `url` (`batch`: their maxNumBatchRequests),
+        a Kinesis ingress `<namespace>/in` reading stream `events` from its start into
+        `<namespace>/counter` as `<namespace>/Amount`; with `egress`, a Kinesis egress `<namespace>/out`."""
+        batching = f", maxNumBatchRequests: {batch}" if batch else ""
+        text = f"""
+kind: io.statefun.endpoints.v2/http
+spec: {{functions: {namespace}/*, urlPathTemplate: "{url}"{batching}}}
+---
+kind: io.statefun.kinesis.v1/ingress
+spec:
+  id: {namespace}/in
+{self.region_yaml()}  startupPosition: {{type: earliest}}
+  streams: [{{stream: events, valueType: {namespace}/Amount, targets: [{namespace}/counter]}}]
+"""
+        if egress:
+            text += f"""---
+kind: io.statefun.kinesis.v1/egress
+spec:
+  id: {namespace}/out
+{self.region_yaml()}"""
+        return text
 
     def create_stream(self, name: str, shards: int = 1) -> None:
         self.client.create_stream(StreamName=name, ShardCount=shards)

@@ -2,51 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
-
-from statefun import IntType, StatefulFunctions, ValueSpec
-
-from baton.module import load_module_text
-from baton.runtime import Limits, Runtime
+from baton.runtime import Limits
 from baton.runtime.connectors.kinesis_source import KinesisSource
-from tests.conftest import eventually
+from tests.durability.source_support import most_queued_until, slow_functions, started_runtime
 
 MAX_QUEUED = 50
 
 
 async def test_readers_wait_and_the_backlog_stays_bounded(kinesis, function_server):
-    functions = StatefulFunctions()
-
-    @functions.bind("slow/counter", specs=[ValueSpec("n", IntType)])
-    async def slow(context, message):
-        await asyncio.sleep(0.002)  # a function slower than the stream
-        context.storage.n = (context.storage.n or 0) + 1
-
-    url = await function_server(functions)
+    url = await function_server(slow_functions())
     kinesis.create_stream("events")
     kinesis.put("events", [(f"k{i % 20}", b"1") for i in range(2000)])
     (shard,) = kinesis.shard_ids("events")
-    runtime = Runtime(load_module_text(f"""
-kind: io.statefun.endpoints.v2/http
-spec: {{functions: slow/*, urlPathTemplate: "{url}", maxNumBatchRequests: 10}}
----
-kind: io.statefun.kinesis.v1/ingress
-spec:
-  id: slow/in
-{kinesis.region_yaml()}  startupPosition: {{type: earliest}}
-  streams: [{{stream: events, valueType: slow/Amount, targets: [slow/counter]}}]
-""", "module.yaml"), admin_port=None, limits=Limits(max_queued=MAX_QUEUED))
-    await runtime.start()
-    most_queued = 0
+    runtime = await started_runtime(kinesis.counter_module(url, "slow", batch=10),
+                                    limits=Limits(max_queued=MAX_QUEUED))
     try:
         source = next(c for c in runtime._connectors if isinstance(c, KinesisSource))
-
-        def done() -> bool:
-            nonlocal most_queued
-            most_queued = max(most_queued, runtime.status().queued)
-            return runtime.positions("slow/in").get(f"events/{shard}") == "2000"
-
-        await eventually(done, 60)
+        most_queued = await most_queued_until(
+            runtime, lambda: runtime.positions("slow/in").get(f"events/{shard}") == "2000", 60)
         await runtime.until_idle(30)
     finally:
         await runtime.stop()

@@ -9,7 +9,7 @@ from baton.module import load_module_text
 from baton.module.specs import AwsCredentials, AwsRegion
 from baton.runtime import Runtime
 from baton.runtime.connectors.kinesis_client import kinesis_client
-from tests.deploy.conftest import isolate_aws_environment
+from tests.aws_support import isolate_aws_environment
 
 
 @pytest.fixture

@@ -13,17 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sqlite3
-import sys
 from collections import Counter
-from contextlib import closing
-from pathlib import Path
 
 import aiohttp
 import pytest
 
 from functions.kafka_broker import free_port
-from tests.conftest import ROOT, eventually
+from tests.conftest import eventually
+from tests.durability.source_support import durably_consumed, function_process
 from tests.durability.stream_workload import running_totals
 from tests.durability.test_crash import BatonProcess
 from tests.kinesis.conftest import Kinesis
@@ -35,80 +32,44 @@ KILLS = 2
 SHARDS = 4
 
 
-def _workload() -> tuple[list[tuple[str, bytes]], Counter[str]]:
-    return running_totals(RECORDS, KEYS)
-
-
-def _ingested(database: Path) -> int:
-    """Records baton has durably ingested (moto numbers each shard's records 1, 2, ...)."""
-    if not database.exists():
-        return 0
-    with closing(sqlite3.connect(database)) as db:
-        rows = db.execute("SELECT position FROM source_positions WHERE source = 'crash/in'").fetchall()
-    return sum(int(position) for (position,) in rows if position.isdigit())
-
-
 def _values(records: list[dict]) -> Counter[str]:
     return Counter(r["Data"].decode() for r in records)
 
 
 @pytest.mark.timeout(300)
 async def test_kinesis_to_kinesis_survives_repeated_sigkill(tmp_path, kinesis: Kinesis):
-    records, expected = _workload()
+    records, expected = running_totals(RECORDS, KEYS)
     kinesis.create_stream("events", shards=SHARDS)
     kinesis.create_stream("totals", shards=SHARDS)
-    server = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.kinesis.crash_functions", cwd=ROOT, stdout=asyncio.subprocess.PIPE,
-    )
-    assert server.stdout is not None
-    url = (await asyncio.wait_for(server.stdout.readline(), 20)).decode().split("listening on ", 1)[1].strip()
     module = tmp_path / "module.yaml"
-    module.write_text(f"""
-kind: io.statefun.endpoints.v2/http
-spec:
-  functions: crash/*
-  urlPathTemplate: {url}
-  maxNumBatchRequests: 1000
----
-kind: io.statefun.kinesis.v1/ingress
-spec:
-  id: crash/in
-{kinesis.region_yaml()}  startupPosition: {{type: earliest}}
-  streams:
-    - stream: events
-      valueType: crash/Amount
-      targets: [crash/counter]
----
-kind: io.statefun.kinesis.v1/egress
-spec:
-  id: crash/out
-{kinesis.region_yaml()}""")
     baton = BatonProcess(module, tmp_path / "data", free_port())
     chunk = RECORDS // CHUNKS
     database = tmp_path / "data" / "baton.db"
 
+    def ingested() -> int:
+        return durably_consumed(database, "crash/in")
+
     async def feed() -> None:  # at most two chunks ahead of baton, so every kill is mid-stream
         for start in range(0, RECORDS, chunk):
-            await eventually(lambda start=start: _ingested(database) >= start - 2 * chunk, 120)
+            await eventually(lambda start=start: ingested() >= start - 2 * chunk, 120)
             await asyncio.to_thread(kinesis.put, "events", records[start:start + chunk])
 
-    async with aiohttp.ClientSession() as session:
+    async with function_process("tests.kinesis.crash_functions") as url, aiohttp.ClientSession() as session:
+        module.write_text(kinesis.counter_module(url, "crash", batch=1000, egress=True))
         await baton.start(session)
         feeding = asyncio.create_task(feed())
         try:
             progress = []  # the stream keeps coming; baton dies at 1/3 and 2/3 of it
             for k in range(1, KILLS + 1):
-                await eventually(lambda k=k: _ingested(database) >= k * RECORDS // (KILLS + 1), 120)
+                await eventually(lambda k=k: ingested() >= k * RECORDS // (KILLS + 1), 120)
                 await baton.kill()
-                progress.append(_ingested(database))
+                progress.append(ingested())
                 await baton.start(session)
             await feeding
             seen = await kinesis.read_until("totals", lambda got: not expected - _values(got), timeout=120)
         finally:
             feeding.cancel()
             await baton.stop()
-            server.terminate()
-            await server.wait()
     assert all(0 < n < RECORDS for n in progress), f"a kill missed the stream: {progress}"
     got = _values(seen)
     missing = expected - got

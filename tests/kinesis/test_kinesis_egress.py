@@ -6,12 +6,12 @@ from collections import Counter
 
 from statefun import IntType, StatefulFunctions, ValueSpec, kinesis_egress_message
 
-from baton.module import load_module_text
-from baton.runtime import Address, Runtime
+from baton.runtime import Address
 from baton.runtime.connectors.kinesis_publisher import KinesisPublisher
 from baton.runtime.connectors.publisher import OutboxDrain
 from baton.runtime.sqlite_store import SqliteStore
 from tests.conftest import eventually
+from tests.durability.source_support import durable_runtime, started_runtime
 from tests.kinesis.conftest import Kinesis
 from tests.kinesis.throttling_proxy import ThrottlingProxy
 
@@ -60,9 +60,7 @@ async def test_records_reach_the_stream_through_throttling_and_partial_failures(
     expected = Counter(f"{k}:{n}" for k in keys for n in range(1, 11))
     # Three throttled calls outlast botocore's own retries; then two calls lose half their entries.
     async with ThrottlingProxy(kinesis.url, throttle=3, partial=2) as proxy:
-        runtime = Runtime(load_module_text(module(url, kinesis, proxy.url), "module.yaml"),
-                          SqliteStore(tmp_path / "data"), admin_port=None)
-        await runtime.start()
+        runtime = await durable_runtime(tmp_path, module(url, kinesis, proxy.url))
         try:
             drain = next(c for c in runtime._connectors if isinstance(c, OutboxDrain))
             publisher = drain.publisher
@@ -102,8 +100,7 @@ async def test_a_record_kinesis_would_refuse_parks_its_address(tmp_path, kinesis
     kinesis.create_stream("in")
     kinesis.create_stream("out")
     kinesis.put("in", [("a", b"1")])
-    runtime = Runtime(load_module_text(module(url, kinesis, kinesis.url), "module.yaml"), admin_port=None)
-    await runtime.start()
+    runtime = await started_runtime(module(url, kinesis, kinesis.url))
     try:
         await eventually(lambda: Address("example", "counter", "a") in runtime.parked(), 20)
         reason = runtime.parked()[Address("example", "counter", "a")].reason
