@@ -1,6 +1,6 @@
 """moto's server on loopback, and an environment whose AWS chain can only reach it.
 
-For the `baton deploy` tests and the Kinesis tests. moto runs in the test process
+For the `baton deploy`, Kinesis and Lambda-invoke tests (the fixture is registered in tests/conftest.py). moto runs in the test process
 (`ThreadedMotoServer`), so it outlives a `baton run` child that a test stops or SIGKILLs.
 Credentials are fake ones in the environment; no AWS host is ever contacted.
 """
@@ -51,12 +51,17 @@ def isolate_aws_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
 
 
-def fake_aws_on_reset_moto(moto_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """moto emptied of what earlier tests made; this machine's AWS setup hidden and fake
-    credentials in the environment (the endpoint and region are the caller's to set)."""
+def reset_moto(moto_url: str) -> None:
+    """Empty moto of what earlier tests made (one server serves the whole session)."""
     request = urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")
     with urllib.request.urlopen(request, timeout=30) as response:
         assert response.status == 200
+
+
+def fake_aws_on_reset_moto(moto_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """moto emptied of what earlier tests made; this machine's AWS setup hidden and fake
+    credentials in the environment (the endpoint and region are the caller's to set)."""
+    reset_moto(moto_url)
     isolate_aws_environment(monkeypatch, tmp_path)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")

@@ -15,6 +15,7 @@ from baton.module import load_module_text
 from baton.runtime import Runtime
 from baton.serve import function_app
 from baton.workflows.host import workflow_host
+from tests.aws_support import moto_url as moto_url  # one moto server for the session's AWS tests
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -18,7 +18,6 @@ from click.testing import CliRunner, Result
 from baton.cli import cli
 from tests.aws_support import REGION, fake_aws_on_reset_moto
 from tests.aws_support import isolate_aws_environment as isolate_aws_environment  # imported from here too
-from tests.aws_support import moto_url as moto_url  # the moto fixture, for this directory's tests
 
 ACCOUNT = "123456789012"
 FUNCTION = "demo-counter"

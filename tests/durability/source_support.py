@@ -18,8 +18,8 @@ from baton.module import load_module_text
 from baton.runtime import Address, Runtime
 from baton.runtime.sqlite_store import SqliteStore
 from baton.runtime.store import Store
-from baton.serve import function_app
-from tests.conftest import ROOT, eventually, serve_app
+from baton.serve.http import serve_functions, stop_signalled
+from tests.conftest import ROOT, eventually
 
 
 def recording_functions(
@@ -76,11 +76,14 @@ def running_total_functions(emit: Callable[[str, str], EgressMessage]) -> Statef
 
 
 async def serve_until_stopped(functions: StatefulFunctions) -> None:
-    """Serve `functions` on a free loopback port and print `listening on <url>` (what
-    `function_process` waits for), until the process is stopped."""
-    _, url = await serve_app(function_app(functions))
-    print(f"listening on {url}/statefun", flush=True)
-    await asyncio.Event().wait()
+    """Serve `functions` as `baton serve` does, on a free loopback port, and print `listening on
+    <url>` (what `function_process` waits for), until the process is stopped."""
+    server, url = await serve_functions(functions)
+    print(f"listening on {url}", flush=True)
+    try:
+        await stop_signalled()
+    finally:
+        await server.close()
 
 
 @asynccontextmanager

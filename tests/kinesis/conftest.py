@@ -13,7 +13,6 @@ import pytest
 from botocore.config import Config
 
 from tests.aws_support import REGION, fake_aws_on_reset_moto
-from tests.aws_support import moto_url as moto_url  # the moto fixture, for this directory's tests
 
 
 @pytest.fixture

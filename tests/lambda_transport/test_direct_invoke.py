@@ -10,13 +10,13 @@ import socket
 from datetime import timedelta
 
 import pytest
-from moto.server import ThreadedMotoServer
 from statefun.request_reply_pb2 import FromFunction, ToFunction
 
 from baton.aws.arns import region_of as region_from_arn
 from baton.module.specs import LambdaEndpointSpec, TargetFunctions
 from baton.runtime.transports.base import TransportError
 from baton.runtime.transports.lambda_invoke import LambdaInvoker
+from tests.aws_support import reset_moto
 from tests.conftest import serve_app
 from tests.lambda_transport.conftest import ACCESS_KEY
 from tests.lambda_transport.functions import (
@@ -54,12 +54,10 @@ async def invoke_api():
 
 
 @pytest.fixture
-def moto_server():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+def moto_server(moto_url: str) -> str:
+    """The session's moto server, emptied of what earlier tests made."""
+    reset_moto(moto_url)
+    return moto_url
 
 
 def module(
