@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -20,6 +21,13 @@ from tests.aws_support import moto_url as moto_url  # one moto server for the se
 ROOT = Path(__file__).resolve().parent.parent
 
 pytest_plugins = ["pytester"]  # runs example test files in-process (tests/testing/test_readme.py)
+
+
+def free_port() -> int:
+    """A loopback port free right now (for servers whose port must be known before they start)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 async def serve_app(app: web.Application) -> tuple[web.AppRunner, str]:

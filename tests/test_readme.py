@@ -20,7 +20,7 @@ from baton.module import load_module_text
 from baton.runtime.sqlite_store import SqliteStore
 from baton.workflows.module_kind import workflows_of
 from tests.cli.baton_process import baton_run, free_playground_ports
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port
 
 README = (ROOT / "README.md").read_text()
 BATON = [sys.executable, "-m", "baton.cli"]
@@ -70,10 +70,6 @@ def test_every_baton_command_named_exists():
             assert sub in group.commands, f"README names `baton {command} {sub}`"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _sh(line: str, cwd: Path, env: dict[str, str], ports: dict[str, str], *, err: bool = False) -> str:
@@ -109,7 +105,7 @@ async def test_start_an_application_then_lambda_on_moto(tmp_path):
     (app / "app.py").write_text(app_py)
     moto_install, moto_server, export, deploy = blocks("bash", "Functions on AWS Lambda")[0].strip().splitlines()
     assert moto_install.startswith("pip install") and moto_server.endswith("&")
-    moto_port = str(_free_port())
+    moto_port = str(free_port())
     server = subprocess.Popen(shlex.split(moto_server.rstrip("& ").replace("5000", moto_port)), cwd=app,
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

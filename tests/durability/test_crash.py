@@ -12,7 +12,6 @@ import json
 import os
 import random
 import signal
-import socket
 import sys
 import time
 from collections import deque
@@ -22,7 +21,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.conftest import ROOT, eventually
+from tests.conftest import ROOT, eventually, free_port
 from tests.smoke.commands import (
     COMMANDS_TYPE,
     EVENTS_TOPIC,
@@ -38,10 +37,6 @@ COMMANDS = 20_000
 KILLS = 3
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def _start_function_server() -> tuple[asyncio.subprocess.Process, str]:
@@ -144,7 +139,7 @@ async def _set_up(tmp_path: Path) -> tuple[asyncio.subprocess.Process, str, str,
     """The smoke function server and a `baton run` for it (not started): (function server,
     ingress URL, egress URL, admin port, baton)."""
     function_server, function_url = await _start_function_server()
-    ingress_port, egress_port, admin_port = _free_port(), _free_port(), _free_port()
+    ingress_port, egress_port, admin_port = free_port(), free_port(), free_port()
     module = tmp_path / "module.yaml"
     module.write_text(f"""
 kind: io.statefun.endpoints.v2/http

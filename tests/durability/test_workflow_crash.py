@@ -11,8 +11,8 @@ import time
 import aiohttp
 import pytest
 
-from tests.conftest import ROOT
-from tests.durability.test_crash import BatonProcess, _free_port
+from tests.conftest import ROOT, free_port
+from tests.durability.test_crash import BatonProcess
 from tests.workflows import saga
 
 ORDERS = 20
@@ -45,7 +45,7 @@ def _steps(ledger: str, step: str) -> int:
 async def test_workflow_survives_sigkill_mid_execution(tmp_path):
     ledger = str(tmp_path / "ledger.db")
     tasks, tasks_url = await _start_task_server(ledger)
-    ingress_port, egress_port, admin_port = _free_port(), _free_port(), _free_port()
+    ingress_port, egress_port, admin_port = free_port(), free_port(), free_port()
     module = tmp_path / "module.yaml"
     module.write_text(f"""
 kind: io.statefun.endpoints.v2/http

@@ -18,8 +18,7 @@ from collections import Counter
 import aiohttp
 import pytest
 
-from functions.kafka_broker import free_port
-from tests.conftest import eventually
+from tests.conftest import eventually, free_port
 from tests.durability.source_support import durably_consumed, function_process
 from tests.durability.stream_workload import running_totals
 from tests.durability.test_crash import BatonProcess
